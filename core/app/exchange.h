@@ -1,0 +1,138 @@
+/* exchange.h: one request/response exchange, shared by the loop thread
+ * (core/net) and an app thread (core/app).
+ *
+ * Ownership. The exchange is embedded in its connection and reused for each
+ * request on it. The loop thread fills the "loop, before dispatch" fields,
+ * then hands the exchange to the app pool; from then until the app thread
+ * releases it (X_RELEASED), the loop thread does not touch the "app thread"
+ * fields and the app thread does not touch the connection. The "shared"
+ * fields are read and written only under w->lock.
+ *
+ * Flow. Response bytes travel app -> loop as a list of output blocks; body
+ * bytes travel loop -> app through a ring buffer whose two indexes are
+ * updated under the lock while the bytes themselves are copied outside it
+ * (one producer, one consumer). Each side wakes the other: the app thread
+ * queues the exchange on w->notify and calls uv_async_send(); the loop
+ * signals the condition variable of the app thread when it waits. */
+#ifndef SRV_APP_EXCHANGE_H
+#define SRV_APP_EXCHANGE_H
+
+#include <stdint.h>
+#include <uv.h>
+
+#include "http/parser.h"
+#include "http/response.h"
+#include "srv.h"
+#include "util/buf.h"
+#include "util/list.h"
+
+typedef struct srv_worker_s srv_worker_t;
+typedef struct srv_conn_s srv_conn_t;
+typedef struct srv_pool_thread_s srv_pool_thread_t;
+
+/* A piece of response output: bytes in data[], or a range of a file. */
+typedef struct srv_oblock_s {
+    srv_list_t link;
+    size_t len;       /* bytes in data[] */
+    size_t off;       /* bytes of data[] already written (loop) */
+    size_t cap;       /* bytes allocated for data[] */
+    int app;          /* made by the app: counted in out_bytes */
+    int file_fd;      /* -1, or a file to send (owned: closed with the block) */
+    int64_t file_off; /* next byte of the file to send */
+    int64_t file_left;
+    char data[];
+} srv_oblock_t;
+
+/* Allocates a block with room for cap bytes; NULL when out of memory. */
+srv_oblock_t *srv_oblock_new(size_t cap);
+/* Frees a block (and closes its file). */
+void srv_oblock_free(srv_oblock_t *b);
+
+/* Decoded request body bytes on their way from the loop to the app. */
+typedef struct srv_ring_s {
+    char *data;    /* owned; NULL until a request has a body */
+    size_t alloc;  /* bytes allocated */
+    size_t cap;    /* bytes in use for this request (<= alloc) */
+    uint64_t wpos; /* bytes ever written (loop; published under the lock) */
+    uint64_t rpos; /* bytes ever read (app; published under the lock) */
+} srv_ring_t;
+
+/* State bits (shared). */
+enum {
+    X_BODY_DONE = 1u << 0, /* the whole body is in the ring (or was read) */
+    X_BODY_ERR = 1u << 1,  /* the body failed: body_err says how */
+    X_ABORTED = 1u << 2,   /* the connection is gone: stop producing */
+    X_RELEASED = 1u << 3,  /* the app thread is done with the exchange */
+    X_WAIT_BODY = 1u << 4, /* the app thread waits for body bytes */
+    X_WAIT_OUT = 1u << 5,  /* the app thread waits for output to drain */
+    X_PAUSED = 1u << 6,    /* the loop stopped reading: the ring was full */
+    X_EXPECT = 1u << 7     /* 100-continue was asked for and not answered */
+};
+
+/* Events for the loop (shared). */
+enum {
+    EV_OUT = 1u << 0,      /* output blocks were queued */
+    EV_RELEASE = 1u << 1,  /* the app thread released the exchange */
+    EV_CONTINUE = 1u << 2, /* send "100 Continue" */
+    EV_RESUME = 1u << 3    /* the ring has room again */
+};
+
+/* Response progress (app thread). */
+enum { R_NONE = 0, R_STARTED, R_HEAD_QUEUED, R_DONE };
+
+struct srv_req_s {
+    /* ---- loop, before dispatch; read-only for the app thread ---- */
+    srv_request_t view;
+    srv_http_head_t head;
+    srv_worker_t *w;
+    srv_conn_t *conn; /* the loop's; the app thread never touches it */
+    srv_buf_t headbuf; /* owned copy of the head bytes the slices point into */
+    int is_head_method;
+    int client_keepalive; /* the request allows the connection to stay */
+    int64_t start_sec;    /* wall clock when the head was complete */
+    int32_t start_usec;
+    uint64_t start_ms; /* loop clock, same moment */
+
+    /* ---- app thread ---- */
+    srv_pool_thread_t *thread;
+    int resp;         /* R_* */
+    int status;
+    srv_buf_t hbuf;   /* status line + headers until the framing is known */
+    srv_http_resp_meta_t meta;
+    srv_http_plan_t plan;
+    int64_t body_sent; /* body bytes accepted from the app */
+    int close_after;   /* the response must end with a close (app side) */
+    srv_header_t *log_hdrs; /* copies of headers the access log wants (owned) */
+    size_t nlog_hdrs;
+    char *log_hdr_store; /* owned storage of their bytes */
+    int64_t log_body_bytes;
+    int log_status;
+
+    /* ---- shared (w->lock) ---- */
+    srv_list_t notify_link; /* in w->notify while events != 0 */
+    unsigned events;        /* EV_* not yet seen by the loop */
+    unsigned state;         /* X_* */
+    int body_err;           /* SRV_E* with X_BODY_ERR */
+    uint64_t body_received; /* raw body bytes the loop has taken in */
+    srv_list_t out;         /* blocks queued by the app, not yet taken */
+    size_t out_bytes;       /* bytes queued and not yet written */
+    int loop_close;         /* the loop will close the connection after this */
+    srv_ring_t ring;
+    srv_list_t job_link;    /* in w->jobs while waiting for a thread */
+
+    /* ---- loop, while it handles a batch of notifications ---- */
+    unsigned ev_seen, st_seen;
+    srv_req_t *ready_next;
+};
+
+/* App side, for the pool: finishes whatever the handler left open (500 if
+ * nothing was sent), then releases the exchange to the loop. rc is what the
+ * handler returned. App thread. */
+void srv__req_complete(srv_req_t *x, int rc);
+
+/* Queues x on w->notify with events and wakes the loop. Call with w->lock
+ * held; returns nonzero when the caller must call uv_async_send() after
+ * unlocking. */
+int srv__req_notify_locked(srv_req_t *x, unsigned events);
+
+#endif

@@ -1,0 +1,19 @@
+/* pool.h: the app threads of a worker.
+ *
+ * srv owns this pool (not libuv's threadpool, which is shared with file
+ * and DNS work and sized by an environment variable). Threads take jobs in
+ * the order they were dispatched. */
+#ifndef SRV_APP_POOL_H
+#define SRV_APP_POOL_H
+
+#include <stddef.h>
+
+#include "server/worker.h"
+
+/* Starts n app threads (main thread). Returns 0 or SRV_E*; on failure no
+ * thread is left running. */
+int srv__pool_start(srv_worker_t *w, size_t n);
+/* Asks the threads to finish and, with join, waits for them. */
+void srv__pool_stop(srv_worker_t *w, int join);
+
+#endif

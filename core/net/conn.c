@@ -1,0 +1,871 @@
+/* conn.c: the loop side of a connection: accepting, reading, parsing,
+ * reading bodies ahead of the app, dispatching, timeouts and the end of the
+ * connection. Output is in conn_write.c. Loop thread only. */
+#include "net/conn.h"
+
+#include <string.h>
+
+#include "util/alloc.h"
+#include "util/clock.h"
+#include "util/error.h"
+#include "util/log.h"
+
+#define SRV_RBUF_INITIAL 4096
+#define SRV_RBUF_MIN_ROOM 2048
+#define SRV_CHUNK_LINE_MAX 4096
+#define SRV_TRAILERS_MAX (16 * 1024)
+#define SRV_DRAIN_LIMIT (64 * 1024)
+
+static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf);
+
+/* ---- Memory ---- */
+
+static void free_blocks(srv_list_t *list)
+{
+    srv_list_t *n;
+
+    while ((n = srv_list_pop_head(list)) != NULL)
+        srv_oblock_free(srv_list_entry(n, srv_oblock_t, link));
+}
+
+static void conn_free(srv_conn_t *c)
+{
+    free_blocks(&c->wq);
+    free_blocks(&c->wflight);
+    free_blocks(&c->x.out);
+    srv_buf_free(&c->rbuf);
+    srv_buf_free(&c->x.headbuf);
+    srv_buf_free(&c->x.hbuf);
+    srv_free(c->x.ring.data);
+    srv_free(c->x.log_hdrs);
+    srv_free(c->x.log_hdr_store);
+    srv_free(c->hdrs);
+    srv_free(c);
+}
+
+/* Frees c once both the handle and the app thread are done with it. */
+static void maybe_free(srv_conn_t *c)
+{
+    srv_worker_t *w = c->w;
+
+    if (!c->handle_closed || c->app_busy)
+        return;
+    conn_free(c);
+    w->nlive--;
+    srv__worker_check_stopped(w);
+}
+
+static void on_close(uv_handle_t *h)
+{
+    srv_conn_t *c = h->data;
+
+    c->handle_closed = 1;
+    srv_list_unlink(&c->link);
+    c->w->nconns--;
+    maybe_free(c);
+}
+
+static srv_conn_t *conn_new(srv_worker_t *w)
+{
+    srv_conn_t *c = srv_calloc(1, sizeof(*c));
+
+    if (c == NULL)
+        return NULL;
+    c->hdrs = srv_calloc(w->limits.max_fields, sizeof(srv_header_t));
+    if (c->hdrs == NULL) {
+        srv_free(c);
+        return NULL;
+    }
+    c->w = w;
+    c->tq = -1;
+    srv_list_init(&c->link);
+    srv_list_init(&c->tlink);
+    srv_list_init(&c->wq);
+    srv_list_init(&c->wflight);
+    srv_list_init(&c->x.out);
+    srv_list_init(&c->x.notify_link);
+    srv_list_init(&c->x.job_link);
+    srv_buf_init(&c->rbuf, w->limits.max_head > 16384 ? w->limits.max_head : 16384);
+    srv_buf_init(&c->x.headbuf, w->limits.max_head);
+    srv_buf_init(&c->x.hbuf, 1024 * 1024);
+    c->x.w = w;
+    c->x.conn = c;
+    c->x.head.headers = c->hdrs;
+    c->body_complete = 1;
+    return c;
+}
+
+/* ---- Reading ---- */
+
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+    srv_conn_t *c = h->data;
+    srv_buf_t *b = &c->rbuf;
+
+    (void)suggested;
+    /* Slices into rbuf are never held across reads (a dispatched head is
+     * copied out first, and the parser keeps offsets relative to rpos), so
+     * moving the unread bytes to the front is safe. */
+    if (c->rpos > 0 && (c->rpos == b->len || srv_buf_room(b) < SRV_RBUF_MIN_ROOM)) {
+        memmove(b->data, b->data + c->rpos, b->len - c->rpos);
+        b->len -= c->rpos;
+        c->rpos = 0;
+    }
+    if (srv_buf_room(b) < SRV_RBUF_MIN_ROOM) {
+        size_t want = b->cap ? b->cap : SRV_RBUF_INITIAL;
+
+        if (want > b->limit - b->len)
+            want = b->limit - b->len;
+        if (want > 0)
+            srv_buf_reserve(b, want); /* on failure, use what room there is */
+    }
+    buf->base = b->data ? b->data + b->len : NULL;
+    buf->len = srv_buf_room(b);
+}
+
+void srv__conn_update_reading(srv_conn_t *c)
+{
+    int want;
+
+    switch (c->state) {
+    case SRV_CS_APP:
+        if (!c->body_complete)
+            want = !c->paused;
+        else /* keep reading pipelined requests, up to the buffer's limit */
+            want = c->rbuf.len - c->rpos < c->rbuf.limit;
+        break;
+    case SRV_CS_CLOSED:
+        want = 0;
+        break;
+    default:
+        want = 1;
+        break;
+    }
+    if (c->peer_eof)
+        want = 0;
+    if (want && !c->reading) {
+        if (uv_read_start(&c->h.stream, on_alloc, on_read) == 0)
+            c->reading = 1;
+    } else if (!want && c->reading) {
+        uv_read_stop(&c->h.stream);
+        c->reading = 0;
+    }
+}
+
+/* ---- Timeouts ---- */
+
+static void set_timeout(srv_conn_t *c, int tq, int progress)
+{
+    if (tq < 0)
+        srv__worker_timeout_clear(c);
+    else if (tq != c->tq || progress)
+        srv__worker_timeout_set(c->w, c, tq);
+}
+
+void srv__conn_refresh_timeout(srv_conn_t *c, int progress)
+{
+    switch (c->state) {
+    case SRV_CS_IDLE:
+        set_timeout(c, SRV_TQ_IDLE, progress);
+        break;
+    case SRV_CS_HEAD:
+        /* From the head's first byte on; a trickle does not extend it. */
+        set_timeout(c, SRV_TQ_HEAD, 0);
+        break;
+    case SRV_CS_BODY:
+        set_timeout(c, SRV_TQ_BODY, progress);
+        break;
+    case SRV_CS_APP:
+    case SRV_CS_DRAIN:
+        if (c->writing)
+            set_timeout(c, SRV_TQ_WRITE, progress);
+        else if (!c->body_complete && !c->paused)
+            set_timeout(c, SRV_TQ_BODY, progress);
+        else
+            set_timeout(c, -1, 0);
+        break;
+    case SRV_CS_ERROR:
+        set_timeout(c, SRV_TQ_WRITE, progress);
+        break;
+    case SRV_CS_LINGER:
+        set_timeout(c, SRV_TQ_LINGER, 0);
+        break;
+    default:
+        set_timeout(c, -1, 0);
+        break;
+    }
+}
+
+static void enter_head(srv_conn_t *c)
+{
+    c->state = SRV_CS_HEAD;
+    memset(&c->scan, 0, sizeof(c->scan));
+    set_timeout(c, SRV_TQ_HEAD, 1);
+}
+
+/* ---- Accepting ---- */
+
+static void peer_name(srv_conn_t *c)
+{
+    struct sockaddr_storage ss;
+    int len = (int)sizeof(ss);
+    const unsigned char *port;
+
+    c->remote_addr[0] = '\0';
+    c->remote_port = 0;
+    if (c->listener->spec.is_unix)
+        return;
+    if (uv_tcp_getpeername(&c->h.tcp, (struct sockaddr *)&ss, &len) != 0)
+        return;
+    if (ss.ss_family == AF_INET) {
+        struct sockaddr_in *in = (struct sockaddr_in *)&ss;
+
+        uv_ip4_name(in, c->remote_addr, sizeof(c->remote_addr));
+        port = (const unsigned char *)&in->sin_port;
+    } else if (ss.ss_family == AF_INET6) {
+        struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+
+        uv_ip6_name(in6, c->remote_addr, sizeof(c->remote_addr));
+        port = (const unsigned char *)&in6->sin6_port;
+    } else {
+        return;
+    }
+    /* Network byte order, read without ntohs() so core needs no OS header. */
+    c->remote_port = port[0] << 8 | port[1];
+}
+
+void srv_conn_accept(srv_listener_t *l)
+{
+    srv_worker_t *w = l->w;
+    srv_conn_t *c = conn_new(w);
+    int rc;
+
+    if (c == NULL) {
+        srv_log_error("accept: out of memory");
+        return;
+    }
+    c->listener = l;
+    if (l->spec.is_unix)
+        rc = uv_pipe_init(&w->loop, &c->h.pipe, 0);
+    else
+        rc = uv_tcp_init(&w->loop, &c->h.tcp);
+    if (rc != 0) {
+        conn_free(c);
+        return;
+    }
+    c->h.handle.data = c;
+    srv_list_push_tail(&w->conns, &c->link);
+    w->nconns++;
+    w->nlive++;
+    rc = uv_accept(&l->h.stream, &c->h.stream);
+    if (rc != 0) {
+        c->state = SRV_CS_CLOSED;
+        uv_close(&c->h.handle, on_close);
+        return;
+    }
+    if (!l->spec.is_unix)
+        uv_tcp_nodelay(&c->h.tcp, 1);
+    peer_name(c);
+    enter_head(c);
+    if (w->nconns > w->max_conns || w->stopping) {
+        /* Answer at once rather than let the client hang. */
+        srv__conn_send_error(c, 503, w->stopping ? "shutting down" : "too many connections");
+        return;
+    }
+    srv__conn_update_reading(c);
+}
+
+/* ---- The body ---- */
+
+/* Moves body bytes from rbuf into the ring (decoding chunked framing) and
+ * wakes the app thread if it waits. Returns 0, or an SRV_E* body error. */
+static int pump_body(srv_conn_t *c)
+{
+    srv_req_t *x = &c->x;
+    srv_worker_t *w = c->w;
+    srv_ring_t *r = &x->ring;
+    uint64_t wpos, rpos;
+    size_t consumed = 0, produced = 0;
+    int rc = 0;
+
+    if (c->body_complete)
+        return 0;
+    uv_mutex_lock(&w->lock);
+    rpos = r->rpos;
+    uv_mutex_unlock(&w->lock);
+    wpos = r->wpos;
+    while (!c->body_complete) {
+        size_t avail = c->rbuf.len - c->rpos;
+        size_t space = r->cap - (size_t)(wpos - rpos);
+        size_t off = (size_t)(wpos % r->cap);
+        size_t dstcap = space < r->cap - off ? space : r->cap - off;
+        const char *src = c->rbuf.data + c->rpos;
+        size_t used = 0, made = 0;
+
+        if (avail == 0)
+            break;
+        if (c->body_kind == SRV_BODY_CL) {
+            made = avail < dstcap ? avail : dstcap;
+            if (made > c->body_left)
+                made = (size_t)c->body_left;
+            memcpy(r->data + off, src, made);
+            used = made;
+            c->body_left -= made;
+            if (c->body_left == 0)
+                c->body_complete = 1;
+        } else {
+            int d = srv_chunked_decode(&c->chunked, src, avail, &used, r->data + off, dstcap,
+                                       &made);
+
+            if (d == 1)
+                c->body_complete = 1;
+            else if (d < 0)
+                rc = d;
+        }
+        c->rpos += used;
+        consumed += used;
+        produced += made;
+        wpos += made;
+        if (rc != 0 || (used == 0 && made == 0))
+            break;
+    }
+    /* The ring is full: stop reading until the app makes room. */
+    c->paused = !c->body_complete && rc == 0 && (size_t)(wpos - rpos) == r->cap;
+
+    uv_mutex_lock(&w->lock);
+    r->wpos = wpos;
+    x->body_received += consumed;
+    if (produced > 0)
+        x->state &= ~X_EXPECT;
+    if (c->body_complete)
+        x->state |= X_BODY_DONE;
+    if (rc != 0) {
+        x->state |= X_BODY_ERR;
+        x->body_err = rc == SRV_ETOOLARGE ? SRV_ETOOLARGE : SRV_EBODY;
+    }
+    if (c->paused)
+        x->state |= X_PAUSED;
+    if ((x->state & X_WAIT_BODY) && (produced > 0 || c->body_complete || rc != 0)) {
+        x->state &= ~X_WAIT_BODY;
+        uv_cond_signal(&x->thread->cond);
+    }
+    uv_mutex_unlock(&w->lock);
+    if (consumed > 0)
+        srv__conn_refresh_timeout(c, 1);
+    if (rc != 0)
+        srv_log_debug("request body from %s rejected: %s", c->remote_addr,
+                      c->chunked.why ? c->chunked.why : "");
+    return rc;
+}
+
+/* Fails the body of a dispatched request: the app's next read gets err,
+ * and the connection closes after the response. */
+static void fail_app_body(srv_conn_t *c, int err)
+{
+    srv_req_t *x = &c->x;
+
+    uv_mutex_lock(&c->w->lock);
+    x->state |= X_BODY_ERR;
+    x->body_err = err;
+    if (x->state & X_WAIT_BODY) {
+        x->state &= ~X_WAIT_BODY;
+        uv_cond_signal(&x->thread->cond);
+    }
+    uv_mutex_unlock(&c->w->lock);
+    c->body_complete = 1; /* nothing more is read for it */
+    c->close_after = 1;
+}
+
+/* ---- Starting a request ---- */
+
+static void rebase(srv_str_t *s, const char *from, const char *to)
+{
+    if (s->p != NULL)
+        s->p = to + (s->p - from);
+}
+
+static int is_method(srv_str_t m, const char *lit, size_t len)
+{
+    return m.len == len && memcmp(m.p, lit, len) == 0;
+}
+
+/* Copies the head out of rbuf, so that rbuf can move and grow while the
+ * app uses the request, and fills the request view. */
+static int take_head(srv_conn_t *c, size_t head_len)
+{
+    srv_req_t *x = &c->x;
+    srv_http_head_t *h = &x->head;
+    const char *from = c->rbuf.data + c->rpos;
+    size_t i;
+    int rc;
+
+    x->headbuf.len = 0;
+    rc = srv_buf_append(&x->headbuf, from, head_len);
+    if (rc != 0)
+        return rc;
+    rebase(&h->method, from, x->headbuf.data);
+    rebase(&h->target, from, x->headbuf.data);
+    rebase(&h->path, from, x->headbuf.data);
+    rebase(&h->query, from, x->headbuf.data);
+    rebase(&h->host, from, x->headbuf.data);
+    for (i = 0; i < h->nheaders; i++) {
+        rebase(&h->headers[i].name, from, x->headbuf.data);
+        rebase(&h->headers[i].value, from, x->headbuf.data);
+    }
+    c->rpos += head_len;
+
+    x->view.method = h->method;
+    x->view.target = h->target;
+    x->view.path = h->path;
+    x->view.query = h->query;
+    x->view.host = h->host;
+    x->view.version_minor = h->version_minor;
+    x->view.headers = h->headers;
+    x->view.nheaders = h->nheaders;
+    x->view.content_length = (h->flags & SRV_HEAD_CHUNKED) ? -1 : h->content_length;
+    x->view.chunked = (h->flags & SRV_HEAD_CHUNKED) != 0;
+    x->view.remote_addr = c->remote_addr;
+    x->view.remote_port = c->remote_port;
+    x->view.server_name = c->listener->spec.host;
+    x->view.server_port = c->listener->spec.port;
+    x->view.url_scheme = "http";
+    x->is_head_method = is_method(h->method, "HEAD", 4);
+    if (h->version_minor >= 1)
+        x->client_keepalive = !(h->flags & SRV_HEAD_CONN_CLOSE);
+    else
+        x->client_keepalive =
+            (h->flags & SRV_HEAD_CONN_KEEPALIVE) && !(h->flags & SRV_HEAD_CONN_CLOSE);
+    srv_time_now(&x->start_sec, &x->start_usec);
+    x->start_ms = uv_now(&c->w->loop);
+    return 0;
+}
+
+/* Resets the exchange for a new request. The app thread released it, so
+ * no lock is needed. */
+static void reset_exchange(srv_conn_t *c)
+{
+    srv_req_t *x = &c->x;
+
+    x->thread = NULL;
+    x->resp = R_NONE;
+    x->status = 0;
+    x->body_sent = 0;
+    x->close_after = 0;
+    x->nlog_hdrs = 0;
+    x->log_body_bytes = 0;
+    x->log_status = 0;
+    x->plan.keep_alive = 0;
+    x->events = 0;
+    x->state = 0;
+    x->body_err = 0;
+    x->body_received = 0;
+    x->out_bytes = 0;
+    x->loop_close = 0;
+    x->ring.rpos = x->ring.wpos = 0;
+    c->body_kind = SRV_BODY_NONE_;
+    c->body_left = 0;
+    c->body_complete = 1;
+    c->paused = 0;
+    c->resp_bytes_total = 0;
+}
+
+static void dispatch(srv_conn_t *c)
+{
+    c->state = SRV_CS_APP;
+    c->app_busy = 1;
+    srv__conn_refresh_timeout(c, 0);
+    srv__conn_update_reading(c);
+    srv__worker_dispatch(c->w, &c->x);
+}
+
+/* Whether a request in BODY may go to the app now: its body is complete,
+ * or the read-ahead buffer is full (the app streams the rest), or the
+ * client waits for 100-continue before it sends anything. */
+static int ready_for_app(srv_conn_t *c)
+{
+    srv_ring_t *r = &c->x.ring;
+
+    if (c->body_complete || r->wpos - r->rpos == r->cap)
+        return 1;
+    return (c->x.state & X_EXPECT) && c->x.body_received == 0;
+}
+
+static void start_request(srv_conn_t *c, size_t head_len)
+{
+    srv_worker_t *w = c->w;
+    srv_req_t *x = &c->x;
+    srv_http_head_t *h = &x->head;
+    size_t cap;
+    int rc;
+
+    reset_exchange(c);
+    rc = take_head(c, head_len);
+    if (rc != 0) {
+        srv__conn_send_error(c, 431, "request head too large");
+        return;
+    }
+    if (h->flags & SRV_HEAD_CHUNKED) {
+        c->body_kind = SRV_BODY_CHUNKED_;
+        srv_chunked_init(&c->chunked, (uint64_t)w->max_body, SRV_CHUNK_LINE_MAX, SRV_TRAILERS_MAX);
+        cap = w->body_buffer;
+    } else if (h->content_length > 0) {
+        if (h->content_length > w->max_body) {
+            srv__conn_send_error(c, 413, "request body larger than limit_request_body");
+            return;
+        }
+        c->body_kind = SRV_BODY_CL;
+        c->body_left = (uint64_t)h->content_length;
+        /* A body smaller than the read-ahead buffer gets a ring of its
+         * size, so that "ring full" and "body complete" coincide. */
+        cap = (uint64_t)h->content_length < w->body_buffer ? (size_t)h->content_length
+                                                             : w->body_buffer;
+    } else {
+        dispatch(c);
+        return;
+    }
+    c->body_complete = 0;
+    if (h->flags & SRV_HEAD_EXPECT_CONTINUE)
+        x->state |= X_EXPECT;
+    if (x->ring.data == NULL || x->ring.alloc < cap) {
+        char *p = srv_realloc(x->ring.data, cap);
+
+        if (p == NULL) {
+            srv__conn_send_error(c, 503, "out of memory");
+            return;
+        }
+        x->ring.data = p;
+        x->ring.alloc = cap;
+    }
+    x->ring.cap = cap;
+    c->state = SRV_CS_BODY;
+    set_timeout(c, SRV_TQ_BODY, 1);
+    rc = pump_body(c);
+    if (rc != 0) {
+        srv__conn_send_error(c, rc == SRV_ETOOLARGE ? 413 : 400, c->chunked.why);
+        return;
+    }
+    if (ready_for_app(c))
+        dispatch(c);
+}
+
+/* ---- The input machine ---- */
+
+static void drain_body(srv_conn_t *c)
+{
+    size_t avail = c->rbuf.len - c->rpos;
+
+    if (c->body_kind == SRV_BODY_CL) {
+        size_t n = avail < c->body_left ? avail : (size_t)c->body_left;
+
+        c->rpos += n;
+        c->body_left -= n;
+        c->drained += n;
+        if (c->body_left == 0)
+            c->body_complete = 1;
+    } else {
+        char *p = c->rbuf.data + c->rpos;
+        size_t used = 0, made = 0;
+        int d = srv_chunked_decode(&c->chunked, p, avail, &used, p, avail, &made);
+
+        c->rpos += used;
+        c->drained += used;
+        if (d == 1)
+            c->body_complete = 1;
+        else if (d < 0)
+            c->close_after = 1;
+    }
+    if (c->drained > SRV_DRAIN_LIMIT)
+        c->close_after = 1;
+}
+
+static void next_request(srv_conn_t *c)
+{
+    if (c->rpos < c->rbuf.len) {
+        enter_head(c);
+        return;
+    }
+    c->state = SRV_CS_IDLE;
+    set_timeout(c, SRV_TQ_IDLE, 1);
+    /* An idle connection holds no large read buffer. */
+    if (c->rbuf.cap > SRV_RBUF_INITIAL * 4) {
+        srv_buf_free(&c->rbuf);
+        c->rpos = 0;
+    }
+}
+
+void srv__conn_process(srv_conn_t *c)
+{
+    srv_worker_t *w = c->w;
+
+    for (;;) {
+        switch (c->state) {
+        case SRV_CS_IDLE:
+            if (c->rpos == c->rbuf.len)
+                goto out;
+            enter_head(c);
+            break;
+        case SRV_CS_HEAD: {
+            int rc;
+
+            if (c->rpos == c->rbuf.len)
+                goto out;
+            rc = srv_http_parse_request(&c->scan, c->rbuf.data + c->rpos, c->rbuf.len - c->rpos,
+                                        &w->limits, &c->x.head);
+            if (rc == SRV_EAGAIN)
+                goto out;
+            if (rc < 0) {
+                srv_log_debug("bad request from %s: %s", c->remote_addr, c->x.head.why);
+                srv__conn_send_error(c, c->x.head.status, c->x.head.why);
+                return;
+            }
+            start_request(c, (size_t)rc);
+            if (c->state != SRV_CS_APP)
+                return;
+            goto out;
+        }
+        case SRV_CS_BODY: {
+            int rc = pump_body(c);
+
+            if (rc != 0) {
+                srv__conn_send_error(c, rc == SRV_ETOOLARGE ? 413 : 400, c->chunked.why);
+                return;
+            }
+            if (ready_for_app(c))
+                dispatch(c);
+            goto out;
+        }
+        case SRV_CS_APP:
+            if (!c->body_complete) {
+                int rc = pump_body(c);
+
+                if (rc != 0)
+                    fail_app_body(c, rc == SRV_ETOOLARGE ? SRV_ETOOLARGE : SRV_EBODY);
+                srv__conn_refresh_timeout(c, 0);
+            }
+            goto out;
+        case SRV_CS_DRAIN:
+            drain_body(c);
+            if (c->close_after) {
+                srv__conn_close_gently(c);
+                return;
+            }
+            if (!c->body_complete)
+                goto out;
+            next_request(c);
+            break;
+        case SRV_CS_LINGER:
+        case SRV_CS_ERROR:
+            c->rpos = c->rbuf.len; /* discard */
+            goto out;
+        default:
+            return;
+        }
+    }
+out:
+    srv__conn_update_reading(c);
+}
+
+static void on_eof(srv_conn_t *c)
+{
+    c->peer_eof = 1;
+    c->reading = 0; /* libuv stopped reading at EOF */
+    switch (c->state) {
+    case SRV_CS_APP:
+        if (!c->body_complete)
+            fail_app_body(c, SRV_EBODY); /* truncated: never a short body */
+        c->close_after = 1;
+        srv__conn_refresh_timeout(c, 0);
+        break;
+    case SRV_CS_ERROR:
+        c->close_after = 1;
+        break;
+    default:
+        /* HEAD, IDLE, BODY, DRAIN, LINGER: nothing is left to answer. */
+        srv__conn_abort(c, NULL);
+        break;
+    }
+}
+
+static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+{
+    srv_conn_t *c = s->data;
+
+    (void)buf;
+    if (nread > 0) {
+        c->rbuf.len += (size_t)nread;
+        srv__conn_process(c);
+    } else if (nread == UV_EOF) {
+        on_eof(c);
+    } else if (nread == UV_ENOBUFS) {
+        /* The read buffer is full of pipelined requests: wait. */
+        uv_read_stop(s);
+        c->reading = 0;
+    } else if (nread < 0) {
+        srv__conn_abort(c, uv_strerror((int)nread));
+    }
+}
+
+/* ---- Events from the app thread ---- */
+
+static void queue_continue(srv_conn_t *c)
+{
+    static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
+    srv_oblock_t *b = srv_oblock_new(sizeof(cont) - 1);
+
+    if (b == NULL)
+        return;
+    memcpy(b->data, cont, sizeof(cont) - 1);
+    b->len = sizeof(cont) - 1;
+    srv_list_push_tail(&c->wq, &b->link);
+}
+
+void srv__conn_on_app(srv_conn_t *c, unsigned events, unsigned state)
+{
+    if (state & X_RELEASED) {
+        c->app_busy = 0;
+        c->x.thread = NULL;
+    }
+    if (c->state == SRV_CS_CLOSED) {
+        free_blocks(&c->wq);
+        maybe_free(c);
+        return;
+    }
+    if (events & EV_CONTINUE)
+        queue_continue(c);
+    if (events & EV_RESUME) {
+        c->paused = 0;
+        srv__conn_process(c);
+        if (c->state == SRV_CS_CLOSED)
+            return;
+    }
+    srv__conn_write_pump(c);
+}
+
+/* ---- The end ---- */
+
+static void log_access(srv_conn_t *c)
+{
+    srv_worker_t *w = c->w;
+    srv_req_t *x = &c->x;
+    srv_access_entry_t e;
+
+    e.remote_addr = c->remote_addr[0] ? c->remote_addr : "-";
+    e.method = x->view.method;
+    e.target = x->view.target;
+    e.path = x->view.path;
+    e.query = x->view.query;
+    e.version_minor = x->view.version_minor;
+    e.status = x->log_status;
+    e.body_bytes = x->log_body_bytes;
+    e.start_sec = x->start_sec;
+    e.start_usec = x->start_usec;
+    e.duration_us = (int64_t)(uv_now(&w->loop) - x->start_ms) * 1000;
+    e.req_headers = x->view.headers;
+    e.nreq = x->view.nheaders;
+    e.resp_headers = x->log_hdrs;
+    e.nresp = x->nlog_hdrs;
+    srv_accesslog_write(w->accesslog, &e);
+}
+
+void srv__conn_end_exchange(srv_conn_t *c)
+{
+    srv_worker_t *w = c->w;
+
+    w->nrequests++;
+    if (w->accesslog != NULL)
+        log_access(c);
+    if (c->x.loop_close || c->close_after || c->peer_eof || w->stopping || !w->keepalive_on) {
+        srv__conn_close_gently(c);
+        return;
+    }
+    if (!c->body_complete) {
+        /* The app did not read the whole body: discard the rest. */
+        c->state = SRV_CS_DRAIN;
+        c->drained = 0;
+        set_timeout(c, SRV_TQ_BODY, 1);
+    } else {
+        next_request(c);
+    }
+    srv__conn_process(c);
+}
+
+void srv__conn_on_timeout(srv_conn_t *c)
+{
+    switch (c->tq) {
+    case SRV_TQ_WRITE: {
+        size_t q = uv_stream_get_write_queue_size(&c->h.stream);
+
+        if (q < c->wq_seen) {
+            /* The client reads, slowly: that is progress. */
+            c->wq_seen = q;
+            set_timeout(c, SRV_TQ_WRITE, 1);
+            return;
+        }
+        srv_log_debug("write timeout for %s", c->remote_addr);
+        srv__conn_abort(c, NULL);
+        return;
+    }
+    case SRV_TQ_HEAD:
+        srv__worker_timeout_clear(c);
+        if (c->rpos < c->rbuf.len)
+            srv__conn_send_error(c, 408, "request head not received in time");
+        else
+            srv__conn_abort(c, NULL);
+        return;
+    case SRV_TQ_BODY:
+        srv__worker_timeout_clear(c);
+        if (c->state == SRV_CS_BODY) {
+            srv__conn_send_error(c, 408, "request body not received in time");
+        } else if (c->state == SRV_CS_APP) {
+            fail_app_body(c, SRV_ETIMEDOUT);
+            srv__conn_update_reading(c);
+        } else {
+            srv__conn_abort(c, NULL);
+        }
+        return;
+    default:
+        srv__conn_abort(c, NULL);
+        return;
+    }
+}
+
+void srv__conn_stop(srv_conn_t *c, int graceful)
+{
+    if (c->state == SRV_CS_CLOSED)
+        return;
+    if (!graceful) {
+        srv__conn_abort(c, NULL);
+        return;
+    }
+    c->close_after = 1;
+    if ((c->state == SRV_CS_IDLE || (c->state == SRV_CS_HEAD && c->rpos == c->rbuf.len)) &&
+        !c->writing && srv_list_empty(&c->wq))
+        srv__conn_abort(c, NULL);
+}
+
+void srv__conn_abort(srv_conn_t *c, const char *why)
+{
+    if (c->state == SRV_CS_CLOSED)
+        return;
+    if (why != NULL)
+        srv_log_debug("connection from %s closed: %s", c->remote_addr, why);
+    c->state = SRV_CS_CLOSED;
+    srv__worker_timeout_clear(c);
+    if (c->reading) {
+        uv_read_stop(&c->h.stream);
+        c->reading = 0;
+    }
+    if (c->app_busy) {
+        srv_req_t *x = &c->x;
+
+        uv_mutex_lock(&c->w->lock);
+        x->state |= X_ABORTED;
+        if (x->state & (X_WAIT_BODY | X_WAIT_OUT)) {
+            x->state &= ~(X_WAIT_BODY | X_WAIT_OUT);
+            uv_cond_signal(&x->thread->cond);
+        }
+        uv_mutex_unlock(&c->w->lock);
+    }
+    free_blocks(&c->wq);
+    uv_close(&c->h.handle, on_close);
+}

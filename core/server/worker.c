@@ -1,0 +1,380 @@
+/* worker.c: one worker: its loop, listeners, timeouts, the hand-off from
+ * app threads, and stopping. */
+#include "server/worker.h"
+
+#include <string.h>
+
+#include "app/exchange.h"
+#include "app/pool.h"
+#include "net/conn.h"
+#include "util/alloc.h"
+#include "util/error.h"
+#include "util/log.h"
+
+#define SRV_TICK_MS 250
+#define SRV_LINGER_MS 5000
+#define SRV_STUCK_GRACE_MS 3000
+
+/* ---- Timeouts ---- */
+
+void srv__worker_timeout_set(srv_worker_t *w, srv_conn_t *c, int tq)
+{
+    uint64_t ms;
+
+    switch (tq) {
+    case SRV_TQ_HEAD:
+        ms = w->ms_header;
+        break;
+    case SRV_TQ_IDLE:
+        ms = w->ms_keepalive;
+        break;
+    case SRV_TQ_BODY:
+        ms = w->ms_body;
+        break;
+    case SRV_TQ_WRITE:
+        ms = w->ms_write;
+        break;
+    default:
+        ms = w->ms_write < SRV_LINGER_MS ? w->ms_write : SRV_LINGER_MS;
+        break;
+    }
+    srv_list_unlink(&c->tlink);
+    c->tq = tq;
+    c->deadline = uv_now(&w->loop) + ms;
+    srv_list_push_tail(&w->tq[tq], &c->tlink);
+}
+
+void srv__worker_timeout_clear(srv_conn_t *c)
+{
+    srv_list_unlink(&c->tlink);
+    c->tq = -1;
+}
+
+static void expire(srv_worker_t *w, uint64_t now)
+{
+    int tq;
+
+    for (tq = 0; tq < SRV_TQ_COUNT; tq++) {
+        /* Each list is sorted by deadline; a connection that gets a new
+         * deadline moves to the tail, so this ends. */
+        while (!srv_list_empty(&w->tq[tq])) {
+            srv_conn_t *c = srv_list_entry(w->tq[tq].next, srv_conn_t, tlink);
+
+            if (c->deadline > now)
+                break;
+            srv__conn_on_timeout(c);
+            if (c->tq == tq && c->deadline <= now)
+                srv__worker_timeout_clear(c); /* never spin on one */
+        }
+    }
+}
+
+/* ---- Stopping ---- */
+
+static void close_handles(srv_worker_t *w)
+{
+    if (!uv_is_closing((uv_handle_t *)&w->notify))
+        uv_close((uv_handle_t *)&w->notify, NULL);
+    if (!uv_is_closing((uv_handle_t *)&w->tick))
+        uv_close((uv_handle_t *)&w->tick, NULL);
+}
+
+void srv__worker_check_stopped(srv_worker_t *w)
+{
+    if (w->stopping && w->nlive == 0)
+        close_handles(w);
+}
+
+static void close_listeners(srv_worker_t *w)
+{
+    size_t i;
+
+    for (i = 0; i < w->nlisteners; i++) {
+        if (w->listeners[i].open) {
+            uv_close(&w->listeners[i].h.handle, NULL);
+            w->listeners[i].open = 0;
+        }
+    }
+}
+
+static void begin_stop(srv_worker_t *w, int graceful)
+{
+    srv_list_t *n, *next;
+
+    if (!w->stopping) {
+        w->stopping = 1;
+        w->stop_deadline = uv_now(&w->loop) + (graceful ? w->ms_graceful : 0);
+        uv_mutex_lock(&w->lock);
+        w->stopping_shared = 1;
+        uv_mutex_unlock(&w->lock);
+        close_listeners(w);
+        srv_log_info("Stopping%s: %zu open connection%s", graceful ? " gracefully" : "",
+                     w->nconns, w->nconns == 1 ? "" : "s");
+    }
+    for (n = w->conns.next; n != &w->conns; n = next) {
+        next = n->next;
+        srv__conn_stop(srv_list_entry(n, srv_conn_t, link), graceful);
+    }
+    srv__worker_check_stopped(w);
+}
+
+static void on_tick(uv_timer_t *t)
+{
+    srv_worker_t *w = t->data;
+    uint64_t now = uv_now(&w->loop);
+
+    expire(w, now);
+    if (w->stopping && now >= w->stop_deadline) {
+        if (w->nconns > 0) {
+            srv_log_warn("Graceful timeout: closing %zu connection%s", w->nconns,
+                         w->nconns == 1 ? "" : "s");
+            begin_stop(w, 0);
+        } else if (w->nlive > 0 && now >= w->stop_deadline + SRV_STUCK_GRACE_MS) {
+            /* App threads that never return cannot be stopped; the process
+             * exits with them. */
+            srv_log_error("%zu request%s still running in app threads; exiting anyway", w->nlive,
+                          w->nlive == 1 ? "" : "s");
+            w->stuck = 1;
+            close_handles(w);
+        }
+    }
+}
+
+void srv_worker_stop(srv_worker_t *w, int graceful)
+{
+    /* Only async-signal-safe operations: a store and uv_async_send(). */
+    if (!graceful || w->stop_mode == 0)
+        w->stop_mode = graceful ? 1 : 2;
+    uv_async_send(&w->notify);
+}
+
+/* ---- The hand-off ---- */
+
+void srv__worker_dispatch(srv_worker_t *w, srv_req_t *x)
+{
+    srv_pool_thread_t *t;
+
+    uv_mutex_lock(&w->jobs_lock);
+    t = w->idle;
+    if (t != NULL) {
+        w->idle = t->next_idle;
+        t->job = x;
+    } else {
+        srv_list_push_tail(&w->jobs, &x->job_link);
+    }
+    uv_mutex_unlock(&w->jobs_lock);
+    if (t != NULL)
+        uv_sem_post(&t->wake);
+}
+
+static void on_notify(uv_async_t *a)
+{
+    srv_worker_t *w = a->data;
+    srv_req_t *ready = NULL, **tail = &ready;
+    srv_list_t *n;
+    int mode;
+
+    /* One lock for the whole batch: take each exchange's events and output
+     * blocks, then act on them without the lock. */
+    uv_mutex_lock(&w->lock);
+    while ((n = srv_list_pop_head(&w->notify_q)) != NULL) {
+        srv_req_t *x = srv_list_entry(n, srv_req_t, notify_link);
+
+        x->ev_seen = x->events;
+        x->st_seen = x->state;
+        x->events = 0;
+        srv_list_splice_tail(&x->conn->wq, &x->out);
+        x->ready_next = NULL;
+        *tail = x;
+        tail = &x->ready_next;
+    }
+    uv_mutex_unlock(&w->lock);
+    while (ready != NULL) {
+        srv_req_t *x = ready;
+
+        ready = x->ready_next;
+        srv__conn_on_app(x->conn, x->ev_seen, x->st_seen);
+    }
+    mode = w->stop_mode;
+    if (mode != 0 && (!w->stopping || mode == 2))
+        begin_stop(w, mode == 1);
+}
+
+/* ---- Listeners ---- */
+
+static void on_connection(uv_stream_t *server, int status)
+{
+    srv_listener_t *l = server->data;
+
+    if (status < 0) {
+        srv_log_error("accept on %s: %s", l->spec.display, uv_strerror(status));
+        return;
+    }
+    srv_conn_accept(l);
+}
+
+static int open_listener(srv_worker_t *w, srv_listener_t *l, const srv_listen_spec_t *spec)
+{
+    int rc;
+
+    l->w = w;
+    l->spec = *spec;
+    if (spec->is_unix) {
+        rc = uv_pipe_init(&w->loop, &l->h.pipe, 0);
+        if (rc == 0)
+            rc = uv_pipe_open(&l->h.pipe, (uv_file)spec->sock);
+    } else {
+        rc = uv_tcp_init(&w->loop, &l->h.tcp);
+        if (rc == 0)
+            rc = uv_tcp_open(&l->h.tcp, spec->sock);
+    }
+    if (rc != 0)
+        return rc;
+    l->h.handle.data = l;
+    l->open = 1;
+    return uv_listen(&l->h.stream, (int)SRV_CFG_INT(w->cfg, backlog), on_connection);
+}
+
+/* ---- Life cycle ---- */
+
+int srv_worker_create(srv_worker_t **out, const srv_config_t *cfg, const srv_app_t *app,
+                      const srv_listen_spec_t *socks, size_t nsocks)
+{
+    srv_worker_t *w;
+    size_t i;
+    int rc, tq;
+
+    *out = NULL;
+    w = srv_calloc(1, sizeof(*w));
+    if (w == NULL)
+        return SRV_ENOMEM;
+    w->cfg = cfg;
+    w->app = *app;
+    w->limits.max_head = (size_t)SRV_CFG_INT(cfg, limit_request_head);
+    w->limits.max_line = SRV_CFG_INT(cfg, limit_request_line)
+                             ? (size_t)SRV_CFG_INT(cfg, limit_request_line)
+                             : w->limits.max_head;
+    w->limits.max_field = SRV_CFG_INT(cfg, limit_request_field_size)
+                              ? (size_t)SRV_CFG_INT(cfg, limit_request_field_size)
+                              : w->limits.max_head;
+    w->limits.max_fields = (size_t)SRV_CFG_INT(cfg, limit_request_fields);
+    w->ms_keepalive = (uint64_t)SRV_CFG_INT(cfg, keepalive) * 1000;
+    w->keepalive_on = SRV_CFG_INT(cfg, keepalive) > 0;
+    w->ms_header = (uint64_t)SRV_CFG_INT(cfg, header_timeout) * 1000;
+    w->ms_body = (uint64_t)SRV_CFG_INT(cfg, body_timeout) * 1000;
+    w->ms_write = (uint64_t)SRV_CFG_INT(cfg, write_timeout) * 1000;
+    w->ms_graceful = (uint64_t)SRV_CFG_INT(cfg, graceful_timeout) * 1000;
+    w->body_buffer = (size_t)SRV_CFG_INT(cfg, body_buffer_size);
+    w->write_buffer = (size_t)SRV_CFG_INT(cfg, write_buffer_size);
+    w->max_conns = (size_t)SRV_CFG_INT(cfg, worker_connections);
+    w->max_body = SRV_CFG_INT(cfg, limit_request_body);
+    srv_list_init(&w->jobs);
+    srv_list_init(&w->notify_q);
+    srv_list_init(&w->conns);
+    for (tq = 0; tq < SRV_TQ_COUNT; tq++)
+        srv_list_init(&w->tq[tq]);
+
+    rc = uv_loop_init(&w->loop);
+    if (rc != 0) {
+        srv_free(w);
+        return srv_err_from_uv(rc);
+    }
+    if (uv_mutex_init(&w->lock) != 0) {
+        uv_loop_close(&w->loop);
+        srv_free(w);
+        return SRV_ENOMEM;
+    }
+    if (uv_mutex_init(&w->jobs_lock) != 0) {
+        uv_mutex_destroy(&w->lock);
+        uv_loop_close(&w->loop);
+        srv_free(w);
+        return SRV_ENOMEM;
+    }
+    uv_async_init(&w->loop, &w->notify, on_notify);
+    w->notify.data = w;
+    uv_timer_init(&w->loop, &w->tick);
+    w->tick.data = w;
+
+    if (SRV_CFG_STR(cfg, accesslog)[0] != '\0') {
+        rc = srv_accesslog_open(&w->accesslog, SRV_CFG_STR(cfg, access_log_format),
+                                SRV_CFG_STR(cfg, accesslog));
+        if (rc != 0) {
+            srv_log_error("cannot open access log '%s': %s", SRV_CFG_STR(cfg, accesslog),
+                          srv_strerror(rc));
+            goto fail;
+        }
+    }
+    w->listeners = srv_calloc(nsocks ? nsocks : 1, sizeof(srv_listener_t));
+    if (w->listeners == NULL) {
+        rc = SRV_ENOMEM;
+        goto fail;
+    }
+    for (i = 0; i < nsocks; i++) {
+        rc = open_listener(w, &w->listeners[i], &socks[i]);
+        w->nlisteners = i + 1;
+        if (rc != 0) {
+            srv_log_error("listen on %s: %s", socks[i].display, uv_strerror(rc));
+            rc = srv_err_from_uv(rc);
+            goto fail;
+        }
+    }
+    *out = w;
+    return 0;
+fail:
+    w->stopping = 1;
+    close_listeners(w);
+    close_handles(w);
+    uv_run(&w->loop, UV_RUN_DEFAULT);
+    srv_worker_destroy(w);
+    return rc;
+}
+
+int srv_worker_run(srv_worker_t *w)
+{
+    int rc;
+
+    if (w->app.worker_init != NULL) {
+        rc = w->app.worker_init(w->app.data);
+        if (rc != 0) {
+            srv_log_error("app %s: worker initialisation failed: %s",
+                          w->app.name ? w->app.name : "", srv_strerror(rc));
+            return rc;
+        }
+    }
+    w->app_inited = 1;
+    rc = srv__pool_start(w, (size_t)SRV_CFG_INT(w->cfg, threads));
+    if (rc != 0) {
+        srv_log_error("cannot start app threads: %s", srv_strerror(rc));
+        begin_stop(w, 0);
+        uv_run(&w->loop, UV_RUN_DEFAULT);
+        return rc;
+    }
+    uv_timer_start(&w->tick, on_tick, SRV_TICK_MS, SRV_TICK_MS);
+    /* A stop asked for before the loop ran is still pending in stop_mode. */
+    if (w->stop_mode != 0)
+        uv_async_send(&w->notify);
+    uv_run(&w->loop, UV_RUN_DEFAULT);
+    srv__pool_stop(w, !w->stuck);
+    return 0;
+}
+
+void srv_worker_destroy(srv_worker_t *w)
+{
+    if (w == NULL)
+        return;
+    if (w->app_inited && w->app.worker_exit != NULL && !w->stuck)
+        w->app.worker_exit(w->app.data);
+    if (!w->stuck) {
+        /* Run close callbacks of anything still closing. */
+        uv_run(&w->loop, UV_RUN_DEFAULT);
+        if (uv_loop_close(&w->loop) != 0)
+            srv_log_debug("worker loop closed with handles open");
+        uv_mutex_destroy(&w->jobs_lock);
+        uv_mutex_destroy(&w->lock);
+        srv_free(w->threads);
+    }
+    srv_accesslog_close(w->accesslog);
+    srv_free(w->listeners);
+    if (!w->stuck)
+        srv_free(w);
+}

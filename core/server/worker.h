@@ -1,0 +1,131 @@
+/* worker.h: one worker: a libuv loop thread, its listeners and
+ * connections, and its pool of app threads.
+ *
+ * The platform layer creates one worker per worker process (Linux) or one
+ * in the only process (Windows), hands it the listening sockets it bound,
+ * and runs it on the calling thread until it stops. */
+#ifndef SRV_SERVER_WORKER_H
+#define SRV_SERVER_WORKER_H
+
+#include <signal.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "config/config.h"
+#include "http/parser.h"
+#include "srv.h"
+#include "util/accesslog.h"
+#include "util/list.h"
+
+typedef struct srv_worker_s srv_worker_t;
+typedef struct srv_conn_s srv_conn_t;
+
+/* A listening socket bound by the platform layer. */
+typedef struct srv_listen_spec_s {
+    uv_os_sock_t sock; /* the worker adopts it: closing the worker closes it */
+    int is_unix;
+    char host[256]; /* bound address (numeric), for SERVER_NAME and logs */
+    int port;       /* bound port (the real one when 0 was asked for) */
+    char display[300]; /* "http://127.0.0.1:8000" or "unix:/run/srv.sock" */
+} srv_listen_spec_t;
+
+typedef struct srv_listener_s {
+    union {
+        uv_tcp_t tcp;
+        uv_pipe_t pipe;
+        uv_stream_t stream;
+        uv_handle_t handle;
+    } h;
+    srv_worker_t *w;
+    srv_listen_spec_t spec;
+    int open;
+} srv_listener_t;
+
+/* Timeout lists: within one list every connection has the same timeout,
+ * so appending at the tail keeps the list sorted by deadline and the tick
+ * only looks at the heads. */
+enum { SRV_TQ_HEAD = 0, SRV_TQ_IDLE, SRV_TQ_BODY, SRV_TQ_WRITE, SRV_TQ_LINGER, SRV_TQ_COUNT };
+
+typedef struct srv_pool_thread_s {
+    uv_thread_t tid;
+    srv_worker_t *w;
+    uv_cond_t cond; /* waits on it (with w->lock) for body bytes or drain */
+    uv_sem_t wake;  /* posted when a job is handed to this idle thread */
+    srv_req_t *job; /* the job handed over (jobs_lock) */
+    struct srv_pool_thread_s *next_idle;
+    int started;
+} srv_pool_thread_t;
+
+struct srv_worker_s {
+    uv_loop_t loop;
+    const srv_config_t *cfg; /* borrowed */
+    srv_app_t app;
+    srv_http_limits_t limits;
+    uint64_t ms_keepalive, ms_header, ms_body, ms_write, ms_graceful;
+    size_t body_buffer, write_buffer, max_conns;
+    int64_t max_body;
+    int keepalive_on;
+
+    srv_listener_t *listeners; /* owned array */
+    size_t nlisteners;
+    uv_async_t notify;
+    uv_timer_t tick;
+
+    /* The job queue, under jobs_lock. An idle thread is handed its job
+     * directly and woken by its own semaphore; idle threads form a stack,
+     * so the most recently busy (cache-warm) thread runs the next job and
+     * threads the load does not need stay asleep. */
+    uv_mutex_t jobs_lock;
+    srv_list_t jobs; /* srv_req_t waiting for an app thread */
+    srv_pool_thread_t *idle;
+    int pool_stop;
+
+    /* Exchange state shared between the loop and the app threads. */
+    uv_mutex_t lock;
+    srv_list_t notify_q; /* srv_req_t with events for the loop */
+    int stopping_shared; /* app threads read it to close after a response */
+
+    /* Set from any thread or a signal handler, then notify is sent. */
+    volatile sig_atomic_t stop_mode; /* 0, 1 graceful, 2 now */
+
+    /* App threads. */
+    srv_pool_thread_t *threads; /* owned array */
+    size_t nthreads;
+
+    /* Loop thread only. */
+    srv_list_t conns; /* every open connection */
+    size_t nconns;    /* connections with an open handle */
+    size_t nlive;     /* connections not yet freed (open, or held by an app thread) */
+    srv_list_t tq[SRV_TQ_COUNT];
+    int stopping;
+    uint64_t stop_deadline;
+    srv_accesslog_t *accesslog; /* owned; NULL when off */
+    uint64_t nrequests;
+    int app_inited;
+    int stuck; /* app threads did not return: leave them and the memory */
+};
+
+/* Creates a worker for cfg and app on the given sockets (borrowed array;
+ * the sockets are adopted). Returns 0 or an SRV_E* code; on failure the
+ * sockets are left open for the caller. Main thread. */
+int srv_worker_create(srv_worker_t **out, const srv_config_t *cfg, const srv_app_t *app,
+                      const srv_listen_spec_t *socks, size_t nsocks);
+/* Runs the loop until the worker has stopped. Returns 0 or SRV_E*. */
+int srv_worker_run(srv_worker_t *w);
+/* Asks the worker to stop (graceful: finish what is in flight, up to
+ * graceful_timeout). Any thread; async-signal-safe. */
+void srv_worker_stop(srv_worker_t *w, int graceful);
+/* Frees a worker whose run returned (or that never ran). */
+void srv_worker_destroy(srv_worker_t *w);
+
+/* ---- For core/net and core/app ---- */
+
+/* Puts c on timeout list tq, with the deadline from now (loop thread). */
+void srv__worker_timeout_set(srv_worker_t *w, srv_conn_t *c, int tq);
+void srv__worker_timeout_clear(srv_conn_t *c);
+/* Hands x to the app pool (loop thread). */
+void srv__worker_dispatch(srv_worker_t *w, srv_req_t *x);
+/* Ends the loop once a stopping worker has no connection left. */
+void srv__worker_check_stopped(srv_worker_t *w);
+
+#endif

@@ -1,0 +1,45 @@
+/* platform.h: the one OS interface that core/ and service/ see.
+ *
+ * Both backends (platform/unix, platform/win) implement every function
+ * here under the same name; CMake picks the backend by file list. Errors
+ * are translated to SRV_E* codes here, once. */
+#ifndef SRV_PLATFORM_PLATFORM_H
+#define SRV_PLATFORM_PLATFORM_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "srv.h"
+
+struct srv_addr_s;
+struct srv_listen_spec_s;
+
+/* Binds and listens on a (borrowed). On success fills *out, whose socket
+ * the caller owns. Returns 0 or SRV_E*, with a message in err. */
+int srv_plat_listen(const struct srv_addr_s *a, int backlog, struct srv_listen_spec_s *out,
+                    char *err, size_t errlen);
+/* Closes a listening socket that no worker adopted. */
+void srv_plat_listen_close(struct srv_listen_spec_s *s);
+
+/* Files (the CRT descriptors libuv's uv_fs_* use on every system). */
+int srv_plat_fd_dup(int fd, int *out);
+void srv_plat_fd_close(int fd);
+int srv_plat_fd_size(int fd, int64_t *size);
+
+/* Sends up to len bytes of file fd from off to the non-blocking socket
+ * sock without copying them through user space. Sets *sent. Returns 0,
+ * SRV_EAGAIN when the socket is full (after *sent bytes), SRV_ENOSYS where
+ * the system has no such call (the caller then copies), or SRV_E*. */
+int srv_plat_sendfile(uv_os_fd_t sock, int fd, int64_t off, size_t len, size_t *sent);
+
+/* Raises the soft limit of open files to the hard one, so that
+ * worker_connections can be reached; returns the limit now in force (0 if
+ * unknown). */
+uint64_t srv_plat_raise_nofile(void);
+
+/* Writes the process id to path. Returns 0 or SRV_E*. */
+int srv_plat_write_pidfile(const char *path);
+void srv_plat_remove_pidfile(const char *path);
+
+#endif

@@ -1,0 +1,103 @@
+/* file.c: file descriptors, sendfile, resource limits, the pid file. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "plat_config.h"
+#include "platform.h"
+#include "unix/plat_int.h"
+
+#ifdef SRV_HAVE_SENDFILE
+#include <sys/sendfile.h>
+#endif
+
+int srv_plat_fd_dup(int fd, int *out)
+{
+    int d = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+
+    if (d < 0)
+        return srv__plat_err(errno);
+    *out = d;
+    return 0;
+}
+
+void srv_plat_fd_close(int fd)
+{
+    close(fd);
+}
+
+int srv_plat_fd_size(int fd, int64_t *size)
+{
+    struct stat st;
+
+    if (fstat(fd, &st) != 0)
+        return srv__plat_err(errno);
+    if (!S_ISREG(st.st_mode))
+        return SRV_EINVAL;
+    *size = (int64_t)st.st_size;
+    return 0;
+}
+
+int srv_plat_sendfile(uv_os_fd_t sock, int fd, int64_t off, size_t len, size_t *sent)
+{
+#ifdef SRV_HAVE_SENDFILE
+    off_t o = (off_t)off;
+
+    *sent = 0;
+    while (len > 0) {
+        ssize_t n = sendfile(sock, fd, &o, len > 0x7ffff000 ? 0x7ffff000 : len);
+
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return srv__plat_err(errno);
+        }
+        if (n == 0)
+            return SRV_EIO; /* the file is shorter than it was */
+        *sent += (size_t)n;
+        len -= (size_t)n;
+    }
+    return 0;
+#else
+    (void)sock;
+    (void)fd;
+    (void)off;
+    (void)len;
+    *sent = 0;
+    return SRV_ENOSYS;
+#endif
+}
+
+uint64_t srv_plat_raise_nofile(void)
+{
+    struct rlimit rl;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return 0;
+    if (rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+        getrlimit(RLIMIT_NOFILE, &rl);
+    }
+    return (uint64_t)rl.rlim_cur;
+}
+
+int srv_plat_write_pidfile(const char *path)
+{
+    FILE *f = fopen(path, "w");
+
+    if (f == NULL)
+        return srv__plat_err(errno);
+    fprintf(f, "%d\n", (int)getpid());
+    if (fclose(f) != 0)
+        return srv__plat_err(errno);
+    return 0;
+}
+
+void srv_plat_remove_pidfile(const char *path)
+{
+    unlink(path);
+}

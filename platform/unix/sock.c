@@ -1,0 +1,125 @@
+/* sock.c: binding listening sockets (TCP and Unix domain). */
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "config/config.h"
+#include "platform.h"
+#include "server/worker.h"
+#include "unix/plat_int.h"
+
+static int listen_tcp(const srv_addr_t *a, int backlog, srv_listen_spec_t *out, char *err,
+                      size_t errlen)
+{
+    struct addrinfo hints, *res = NULL, *ai;
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof(ss);
+    char port[8], host[256], serv[NI_MAXSERV];
+    const char *node = a->host[0] ? a->host : "0.0.0.0";
+    int fd = -1, one = 1, gai, e = 0, rc;
+
+    memset(&hints, 0, sizeof(hints));
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+    snprintf(port, sizeof(port), "%d", a->port);
+    gai = getaddrinfo(node, port, &hints, &res);
+    if (gai != 0) {
+        snprintf(err, errlen, "cannot resolve '%s': %s", node, gai_strerror(gai));
+        return SRV_EADDRNOTAVAIL;
+    }
+    for (ai = res; ai != NULL; ai = ai->ai_next) {
+        fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, ai->ai_protocol);
+        if (fd < 0) {
+            e = errno;
+            continue;
+        }
+        /* SO_REUSEADDR: a restarted server binds at once, without waiting
+         * for TIME_WAIT connections of the old one. */
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+        if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, backlog) == 0)
+            break;
+        e = errno;
+        close(fd);
+        fd = -1;
+    }
+    freeaddrinfo(res);
+    if (fd < 0) {
+        snprintf(err, errlen, "cannot listen on %s:%d: %s", node, a->port, strerror(e));
+        return srv__plat_err(e);
+    }
+    if (getsockname(fd, (struct sockaddr *)&ss, &sl) != 0 ||
+        getnameinfo((struct sockaddr *)&ss, sl, host, sizeof(host), serv, sizeof(serv),
+                    NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
+        rc = srv__plat_err(errno);
+        snprintf(err, errlen, "getsockname: %s", strerror(errno));
+        close(fd);
+        return rc ? rc : SRV_EUNKNOWN;
+    }
+    memset(out, 0, sizeof(*out));
+    out->sock = fd;
+    out->is_unix = 0;
+    snprintf(out->host, sizeof(out->host), "%s", host);
+    out->port = (int)strtol(serv, NULL, 10);
+    snprintf(out->display, sizeof(out->display), ss.ss_family == AF_INET6 ? "http://[%s]:%d"
+                                                                          : "http://%s:%d",
+             host, out->port);
+    return 0;
+}
+
+static int listen_unix(const srv_addr_t *a, int backlog, srv_listen_spec_t *out, char *err,
+                       size_t errlen)
+{
+    struct sockaddr_un sun;
+    struct stat st;
+    int fd, e;
+
+    memset(&sun, 0, sizeof(sun));
+    sun.sun_family = AF_UNIX;
+    if (strlen(a->path) >= sizeof(sun.sun_path)) {
+        snprintf(err, errlen, "unix socket path too long: %s", a->path);
+        return SRV_EINVAL;
+    }
+    memcpy(sun.sun_path, a->path, strlen(a->path) + 1);
+    /* A socket file left by a previous run would make bind fail; remove it,
+     * but never a file that is not a socket. */
+    if (lstat(a->path, &st) == 0 && S_ISSOCK(st.st_mode))
+        unlink(a->path);
+    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0 || bind(fd, (struct sockaddr *)&sun, sizeof(sun)) != 0 || listen(fd, backlog) != 0) {
+        e = errno;
+        if (fd >= 0)
+            close(fd);
+        snprintf(err, errlen, "cannot listen on unix:%s: %s", a->path, strerror(e));
+        return srv__plat_err(e);
+    }
+    memset(out, 0, sizeof(*out));
+    out->sock = fd;
+    out->is_unix = 1;
+    snprintf(out->host, sizeof(out->host), "%s", a->path);
+    snprintf(out->display, sizeof(out->display), "unix:%s", a->path);
+    return 0;
+}
+
+int srv_plat_listen(const srv_addr_t *a, int backlog, srv_listen_spec_t *out, char *err,
+                    size_t errlen)
+{
+    if (a->kind == SRV_ADDR_UNIX)
+        return listen_unix(a, backlog, out, err, errlen);
+    return listen_tcp(a, backlog, out, err, errlen);
+}
+
+void srv_plat_listen_close(srv_listen_spec_t *s)
+{
+    if (s->sock >= 0)
+        close(s->sock);
+    s->sock = -1;
+}
