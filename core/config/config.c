@@ -330,10 +330,11 @@ int srv_config_set_key(srv_config_t *cfg, int k, const char *value, const srv_cw
     const srv_keyinfo_t *ki;
     srv_cval_t *v;
     srv_cwhere_t *w;
+    srv_cval_t nv = {0, NULL, NULL, 0};
     const char *why = NULL;
     char wbuf[300], abuf[200];
     int64_t n = 0;
-    int rc = 0;
+    int rc = 0, applies;
     char *copy = NULL, *file = NULL;
 
     if (k < 0 || k >= SRV_NKEYS) {
@@ -343,9 +344,9 @@ int srv_config_set_key(srv_config_t *cfg, int k, const char *value, const srv_cw
     ki = &srv_keys[k];
     v = &cfg->v[k];
     w = &cfg->where[k];
-    if (where->src < w->src)
-        return 0; /* a higher-precedence source already set it */
 
+    /* Validate first: a bad value is an error even where a source of
+     * higher precedence overrides it. */
     switch (ki->type) {
     case SRV_CT_INT:
         if (parse_int(value, &n) != 0)
@@ -372,35 +373,35 @@ int srv_config_set_key(srv_config_t *cfg, int k, const char *value, const srv_cw
             why = "invalid";
         break;
     case SRV_CT_LIST:
+        rc = list_append(k, &nv, value, &why);
+        if (rc == SRV_ENOMEM)
+            goto nomem;
         break;
     }
     if (why != NULL)
         goto bad;
 
+    applies = where->src >= w->src;
+    if (!applies) {
+        list_free(&nv);
+        return 0; /* a higher-precedence source already set it */
+    }
     if (where->src == SRV_SRC_FILE && where->file != NULL) {
         file = srv_strdup(where->file);
         if (file == NULL)
             goto nomem;
     }
     if (ki->type == SRV_CT_LIST) {
-        srv_cval_t nv = {0, NULL, NULL, 0};
-
         /* Within one source the items add up; a higher source replaces. */
         if (where->src == w->src && w->src != SRV_SRC_DEFAULT) {
             rc = list_append(k, v, value, &why);
+            list_free(&nv);
+            if (rc != 0)
+                goto nomem;
         } else {
-            rc = list_append(k, &nv, value, &why);
-            if (rc == 0) {
-                list_free(v);
-                *v = nv;
-            } else {
-                list_free(&nv);
-            }
+            list_free(v);
+            *v = nv;
         }
-        if (rc == SRV_ENOMEM)
-            goto nomem;
-        if (rc != 0)
-            goto bad;
     } else {
         if (ki->type == SRV_CT_STR || ki->type == SRV_CT_ENUM) {
             copy = srv_strdup(value);
@@ -418,12 +419,13 @@ int srv_config_set_key(srv_config_t *cfg, int k, const char *value, const srv_cw
     return 0;
 
 bad:
-    srv_free(file);
+    list_free(&nv);
     srv__config_errf(err, errlen, "%s: %s = '%s': %s (allowed: %s)",
-         srv_config_where_str(where, k, wbuf, sizeof(wbuf)), ki->name, value, why,
-         allowed_str(k, abuf, sizeof(abuf)));
+                     srv_config_where_str(where, k, wbuf, sizeof(wbuf)), ki->name, value, why,
+                     allowed_str(k, abuf, sizeof(abuf)));
     return SRV_ECONFIG;
 nomem:
+    list_free(&nv);
     srv_free(file);
     srv__config_errf(err, errlen, "out of memory");
     return SRV_ECONFIG;

@@ -407,3 +407,14 @@ Test(config, bind_addresses)
     cr_assert_eq(srv_addr_parse("*:81", &a, &why), 0);
     cr_assert_str_eq(a.host, "");
 }
+
+Test(config, a_bad_value_is_an_error_even_when_overridden)
+{
+    cr_assert_eq(srv_config_set(cfg, "threads", "8", SRV_SRC_CLI, err, sizeof(err)), 0);
+    cr_assert_eq(srv_config_set(cfg, "threads", "zero", SRV_SRC_FILE, err, sizeof(err)),
+                 SRV_ECONFIG);
+    cr_assert_eq(srv_config_set(cfg, "bind", ":1", SRV_SRC_CLI, err, sizeof(err)), 0);
+    cr_assert_eq(srv_config_set(cfg, "bind", "::1:80", SRV_SRC_ENV, err, sizeof(err)), SRV_ECONFIG);
+    cr_assert_eq(SRV_CFG_INT(cfg, threads), 8);
+    cr_assert_str_eq(cfg->v[SRV_K_bind].list[0], ":1");
+}

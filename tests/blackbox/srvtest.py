@@ -1,0 +1,312 @@
+"""Helpers for srv's black-box tests: start the real binary, talk raw HTTP.
+
+Every server is started on 127.0.0.1 port 0; the bound port is read from the
+startup line ("Listening at http://127.0.0.1:PORT (pid N, ...)"), and the
+server is stopped by its PID. Every wait here is bounded in time.
+"""
+import json
+import os
+import re
+import select
+import signal
+import socket
+import subprocess
+import threading
+import time
+
+SRV_BIN = os.environ.get(
+    "SRV_BIN",
+    os.path.join(os.path.dirname(__file__), "..", "..", "build", "service", "srv"))
+# Under emulation (wine) everything is slower; tests scale their waits by it.
+SLOW = float(os.environ.get("SRV_TEST_SLOWDOWN", "1"))
+
+LISTEN_RE = re.compile(r"Listening at (http://(\S+):(\d+)|unix:(\S+)) \(pid (\d+)")
+
+
+class Server:
+    """A running srv process."""
+
+    def __init__(self, *args, env=None, wait=True, cwd=None, bind=True):
+        self.args = [SRV_BIN] + (["-b", "127.0.0.1:0"] if bind else []) + list(args)
+        full_env = dict(os.environ)
+        # A clean environment: no SRV_* setting leaks in from the caller.
+        for k in list(full_env):
+            if k.startswith("SRV_") and k not in ("SRV_BIN",):
+                del full_env[k]
+        full_env.update(env or {})
+        self.proc = subprocess.Popen(self.args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                     env=full_env, cwd=cwd)
+        self.lines = []
+        self.stdout_lines = []
+        self._cond = threading.Condition()
+        self._readers = [
+            threading.Thread(target=self._drain, args=(self.proc.stderr, self.lines), daemon=True),
+            threading.Thread(target=self._drain, args=(self.proc.stdout, self.stdout_lines),
+                             daemon=True),
+        ]
+        for t in self._readers:
+            t.start()
+        self.port = None
+        self.host = "127.0.0.1"
+        self.unix_path = None
+        if wait:
+            self.wait_ready()
+
+    def _drain(self, stream, into):
+        for raw in iter(stream.readline, b""):
+            with self._cond:
+                into.append(raw.decode("utf-8", "replace").rstrip("\n"))
+                self._cond.notify_all()
+        with self._cond:
+            self._cond.notify_all()
+
+    def wait_for_line(self, pattern, timeout=10, stream="stderr"):
+        """Waits for a log line matching pattern; returns the match."""
+        rx = re.compile(pattern)
+        lines = self.lines if stream == "stderr" else self.stdout_lines
+        deadline = time.monotonic() + timeout * SLOW
+        with self._cond:
+            seen = 0
+            while True:
+                for line in lines[seen:]:
+                    m = rx.search(line)
+                    if m:
+                        return m
+                seen = len(lines)
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError("no log line matching %r in:\n%s"
+                                         % (pattern, "\n".join(lines)))
+                self._cond.wait(min(left, 0.2))
+
+    def wait_ready(self, timeout=10):
+        deadline = time.monotonic() + timeout * SLOW
+        while time.monotonic() < deadline:
+            with self._cond:
+                for line in self.lines:
+                    m = LISTEN_RE.search(line)
+                    if m:
+                        if m.group(3):
+                            self.host, self.port = m.group(2), int(m.group(3))
+                        else:
+                            self.unix_path = m.group(4)
+                        return
+                if self.proc.poll() is not None:
+                    break
+                self._cond.wait(0.1)
+        self.stop()
+        raise AssertionError("srv did not start: %s\n%s" % (self.args, "\n".join(self.lines)))
+
+    @property
+    def pid(self):
+        return self.proc.pid
+
+    def log(self):
+        with self._cond:
+            return "\n".join(self.lines)
+
+    def send_signal(self, sig):
+        self.proc.send_signal(sig)
+
+    def wait(self, timeout=10):
+        return self.proc.wait(timeout=timeout * SLOW)
+
+    def stop(self, sig=signal.SIGTERM, timeout=10):
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout=timeout * SLOW)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=10)
+        for t in self._readers:
+            t.join(timeout=5)
+        return self.proc.returncode
+
+    def connect(self, timeout=5):
+        if self.unix_path:
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            s.settimeout(timeout * SLOW)
+            s.connect(self.unix_path)
+            return s
+        s = socket.create_connection((self.host, self.port), timeout=timeout * SLOW)
+        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return s
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+def run_srv(*args, env=None, timeout=10, input=None):
+    """Runs srv to completion (for --help, --check-config, config errors)."""
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("SRV_") or k == "SRV_BIN"}
+    full_env.update(env or {})
+    return subprocess.run([SRV_BIN] + list(args), capture_output=True, text=True,
+                          env=full_env, timeout=timeout * SLOW, input=input)
+
+
+class Response:
+    def __init__(self, status, reason, version, headers, body, raw):
+        self.status = status
+        self.reason = reason
+        self.version = version
+        self.headers = headers  # list of (name, value), as received
+        self.body = body
+        self.raw = raw
+
+    def header(self, name, default=None):
+        name = name.lower()
+        for k, v in self.headers:
+            if k.lower() == name:
+                return v
+        return default
+
+    def header_all(self, name):
+        return [v for k, v in self.headers if k.lower() == name.lower()]
+
+    def json(self):
+        return json.loads(self.body)
+
+    def __repr__(self):
+        return "<Response %d %r>" % (self.status, self.raw[:200])
+
+
+class ConnClosed(Exception):
+    pass
+
+
+class Reader:
+    """Reads HTTP responses from a socket, keeping what it read ahead."""
+
+    def __init__(self, sock):
+        self.sock = sock
+        self.buf = b""
+        self.eof = False
+        self.taken = []  # the bytes of the response being read
+
+    def _fill(self, deadline):
+        if self.eof:
+            raise ConnClosed()
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise socket.timeout("response timed out")
+        r, _, _ = select.select([self.sock], [], [], left)
+        if not r:
+            raise socket.timeout("response timed out")
+        try:
+            data = self.sock.recv(1 << 20)
+        except ConnectionResetError:
+            data = b""
+        if not data:
+            self.eof = True
+            raise ConnClosed()
+        self.buf += data
+
+    def _line(self, deadline):
+        while b"\r\n" not in self.buf:
+            self._fill(deadline)
+        line, self.buf = self.buf.split(b"\r\n", 1)
+        self.taken.append(line + b"\r\n")
+        return line
+
+    def _take(self, n, deadline):
+        while len(self.buf) < n:
+            self._fill(deadline)
+        data, self.buf = self.buf[:n], self.buf[n:]
+        self.taken.append(data)
+        return data
+
+    def response(self, head=False, timeout=5):
+        """Reads one response; head=True for a response to HEAD."""
+        deadline = time.monotonic() + timeout * SLOW
+        self.taken = []
+        while True:
+            status_line = self._line(deadline)
+            version, status, reason = (status_line.decode("latin-1").split(" ", 2) + [""])[:3]
+            status = int(status)
+            headers = []
+            while True:
+                line = self._line(deadline)
+                if not line:
+                    break
+                k, v = line.decode("latin-1").split(":", 1)
+                headers.append((k, v.strip()))
+            if 100 <= status < 200:
+                continue  # 100 Continue: the final response follows
+            break
+        resp = Response(status, reason, version, headers, b"", b"")
+        te = resp.header("Transfer-Encoding")
+        cl = resp.header("Content-Length")
+        if head or status in (204, 304):
+            body = b""
+        elif te is not None:
+            assert te.lower() == "chunked", te
+            body = b""
+            while True:
+                size = int(self._line(deadline).split(b";")[0], 16)
+                if size == 0:
+                    while self._line(deadline):
+                        pass
+                    break
+                body += self._take(size, deadline)
+                assert self._take(2, deadline) == b"\r\n"
+        elif cl is not None:
+            body = self._take(int(cl), deadline)
+        else:
+            body, self.buf = self.buf, b""
+            try:
+                while True:
+                    self._fill(deadline)
+                    body += self.buf
+                    self.buf = b""
+            except ConnClosed:
+                pass
+            self.taken.append(body)
+        resp.body = body
+        resp.raw = b"".join(self.taken)
+        return resp
+
+    def closed(self, timeout=5):
+        """True once the server closed the connection (no more bytes)."""
+        deadline = time.monotonic() + timeout * SLOW
+        try:
+            while True:
+                self._fill(deadline)
+        except ConnClosed:
+            return True
+        except socket.timeout:
+            return False
+
+
+def request(server, raw, head=False, timeout=5):
+    """Sends raw bytes on a new connection and reads one response."""
+    with server.connect() as s:
+        s.sendall(raw)
+        return Reader(s).response(head=head, timeout=timeout)
+
+
+def get(server, path="/", headers=(), method="GET", body=None, version="1.1"):
+    lines = ["%s %s HTTP/%s" % (method, path, version), "Host: test"]
+    lines += ["%s: %s" % h for h in headers]
+    if body is not None:
+        lines.append("Content-Length: %d" % len(body))
+    raw = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + (body or b"")
+    return request(server, raw, head=(method == "HEAD"))
+
+
+def seq(server):
+    """The echo app's request counter, read with a fresh request."""
+    return get(server, "/seq").json()["seq"]
+
+
+def wait_until(fn, timeout=10, interval=0.05):
+    deadline = time.monotonic() + timeout * SLOW
+    while time.monotonic() < deadline:
+        v = fn()
+        if v:
+            return v
+        time.sleep(interval)
+    return fn()
