@@ -10,17 +10,17 @@
 
 /* The running worker, for srv_stop(); set and cleared by the main thread,
  * read by signal handlers and other threads. */
-static srv_worker_t *volatile g_worker;
-static volatile sig_atomic_t g_pending; /* a stop asked for before the worker ran */
+static void *volatile g_worker;
+static srv_atomic_int_t g_pending; /* a stop asked for before the worker ran */
 
 void srv_stop(int graceful)
 {
-    srv_worker_t *w = g_worker;
+    srv_worker_t *w = srv_atomic_load_ptr(&g_worker);
 
     if (w != NULL)
         srv_worker_stop(w, graceful);
     else
-        g_pending = graceful ? 1 : 2;
+        srv_atomic_store(&g_pending, graceful ? 1 : 2);
 }
 
 int srv__serve_open(srv_serve_t *s, const srv_config_t *cfg)
@@ -96,11 +96,11 @@ int srv__serve_worker(srv_serve_t *s, const srv_config_t *cfg, const srv_app_t *
         return rc;
     /* The worker owns the sockets now. */
     s->nsocks = 0;
-    g_worker = w;
-    if (g_pending != 0)
-        srv_worker_stop(w, g_pending == 1);
+    srv_atomic_store_ptr(&g_worker, w);
+    if (srv_atomic_load(&g_pending) != 0)
+        srv_worker_stop(w, srv_atomic_load(&g_pending) == 1);
     rc = srv_worker_run(w);
-    g_worker = NULL;
+    srv_atomic_store_ptr(&g_worker, NULL);
     srv_worker_destroy(w);
     srv_log_info("Shutdown complete");
     return rc;

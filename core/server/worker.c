@@ -142,9 +142,9 @@ static void on_tick(uv_timer_t *t)
 
 void srv_worker_stop(srv_worker_t *w, int graceful)
 {
-    /* Only async-signal-safe operations: a store and uv_async_send(). */
-    if (!graceful || w->stop_mode == 0)
-        w->stop_mode = graceful ? 1 : 2;
+    /* Only async-signal-safe operations: atomics and uv_async_send(). */
+    if (!graceful || srv_atomic_load(&w->stop_mode) == 0)
+        srv_atomic_store(&w->stop_mode, graceful ? 1 : 2);
     uv_async_send(&w->notify);
 }
 
@@ -195,7 +195,7 @@ static void on_notify(uv_async_t *a)
         ready = x->ready_next;
         srv__conn_on_app(x->conn, x->ev_seen, x->st_seen);
     }
-    mode = w->stop_mode;
+    mode = srv_atomic_load(&w->stop_mode);
     if (mode != 0 && (!w->stopping || mode == 2))
         begin_stop(w, mode == 1);
 }
@@ -351,7 +351,7 @@ int srv_worker_run(srv_worker_t *w)
     }
     uv_timer_start(&w->tick, on_tick, SRV_TICK_MS, SRV_TICK_MS);
     /* A stop asked for before the loop ran is still pending in stop_mode. */
-    if (w->stop_mode != 0)
+    if (srv_atomic_load(&w->stop_mode) != 0)
         uv_async_send(&w->notify);
     uv_run(&w->loop, UV_RUN_DEFAULT);
     srv__pool_stop(w, !w->stuck);

@@ -15,6 +15,7 @@
 #include "http/parser.h"
 #include "srv.h"
 #include "util/accesslog.h"
+#include "util/atomic.h"
 #include "util/list.h"
 
 typedef struct srv_worker_s srv_worker_t;
@@ -86,7 +87,7 @@ struct srv_worker_s {
     int stopping_shared; /* app threads read it to close after a response */
 
     /* Set from any thread or a signal handler, then notify is sent. */
-    volatile sig_atomic_t stop_mode; /* 0, 1 graceful, 2 now */
+    srv_atomic_int_t stop_mode; /* 0, 1 graceful, 2 now */
 
     /* App threads. */
     srv_pool_thread_t *threads; /* owned array */

@@ -34,7 +34,11 @@ int srv_buf_printf(srv_buf_t *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)))
 #endif
     ;
-int srv_buf_vprintf(srv_buf_t *b, const char *fmt, va_list ap);
+int srv_buf_vprintf(srv_buf_t *b, const char *fmt, va_list ap)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 0)))
+#endif
+    ;
 /* Drops the first n bytes (n <= len), moving the rest to the front. */
 void srv_buf_consume(srv_buf_t *b, size_t n);
 /* Bytes that can be appended without reallocating. */

@@ -48,7 +48,11 @@ void srv_log(srv_log_level_t level, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)))
 #endif
     ;
-void srv_vlog(srv_log_level_t level, const char *fmt, va_list ap);
+void srv_vlog(srv_log_level_t level, const char *fmt, va_list ap)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 0)))
+#endif
+    ;
 
 #define srv_log_debug(...)                                                                         \
     do {                                                                                           \

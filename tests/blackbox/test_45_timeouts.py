@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from srvtest import SLOW, Reader, Server, get, request
+from srvtest import SLOW, Reader, Server, get, request, wait_until
 
 
 def elapsed_until_closed(s, limit):
@@ -232,5 +232,6 @@ def test_over_worker_connections_gets_503():
         finally:
             a.close()
             b.close()
-        # Once they are gone, new clients are served again.
-        assert request(srv, b"GET / HTTP/1.1\r\nHost: a\r\n\r\n").status == 200
+        # Once the server has seen them go, new clients are served again.
+        assert wait_until(
+            lambda: request(srv, b"GET / HTTP/1.1\r\nHost: a\r\n\r\n").status == 200, timeout=5)
