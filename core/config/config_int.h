@@ -4,13 +4,12 @@
 
 #include <stddef.h>
 
+#include "util/compat.h"
+
 /* The long flag of a key ("--keep-alive"). */
 const char *srv__config_flag(int key);
 /* snprintf into err (when err is not NULL). */
 void srv__config_errf(char *err, size_t errlen, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 3, 4)))
-#endif
-    ;
+    SRV_PRINTF(3, 4);
 
 #endif

@@ -9,6 +9,8 @@
 #include <stdarg.h>
 #include <stddef.h>
 
+#include "util/compat.h"
+
 typedef struct srv_buf_s {
     char *data;   /* owned; NULL until the first reserve */
     size_t len;   /* bytes in use */
@@ -30,15 +32,9 @@ int srv_buf_append(srv_buf_t *b, const void *src, size_t n);
 int srv_buf_puts(srv_buf_t *b, const char *s);
 /* Appends printf-style output (the buffer is not NUL-terminated by it). */
 int srv_buf_printf(srv_buf_t *b, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 2, 3)))
-#endif
-    ;
+    SRV_PRINTF(2, 3);
 int srv_buf_vprintf(srv_buf_t *b, const char *fmt, va_list ap)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 2, 0)))
-#endif
-    ;
+    SRV_PRINTF(2, 0);
 /* Drops the first n bytes (n <= len), moving the rest to the front. */
 void srv_buf_consume(srv_buf_t *b, size_t n);
 /* Bytes that can be appended without reallocating. */

@@ -74,8 +74,9 @@ void srv_log_sink_write(srv_log_sink_t *s, const char *p, size_t len)
     FILE *f = s->f ? s->f : stderr;
 
     fwrite(p, 1, len, f);
-    if (f == stdout)
-        fflush(f);
+    /* Each line leaves at once: on some C runtimes (Windows') stderr is
+     * buffered when it is not a console. */
+    fflush(f);
 }
 
 int srv_log_open(const char *path, srv_log_level_t level)

@@ -10,6 +10,8 @@
 #include <stdarg.h>
 #include <stdio.h>
 
+#include "util/compat.h"
+
 typedef enum srv_log_level_e {
     SRV_LOG_DEBUG = 0,
     SRV_LOG_INFO,
@@ -44,15 +46,9 @@ srv_log_level_t srv_log_level(void);
 int srv_log_level_parse(const char *s);
 
 void srv_log(srv_log_level_t level, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 2, 3)))
-#endif
-    ;
+    SRV_PRINTF(2, 3);
 void srv_vlog(srv_log_level_t level, const char *fmt, va_list ap)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 2, 0)))
-#endif
-    ;
+    SRV_PRINTF(2, 0);
 
 #define srv_log_debug(...)                                                                         \
     do {                                                                                           \

@@ -17,6 +17,8 @@ import time
 SRV_BIN = os.environ.get(
     "SRV_BIN",
     os.path.join(os.path.dirname(__file__), "..", "..", "build", "service", "srv"))
+# A command that runs the binary, e.g. "wine" for srv.exe.
+WRAPPER = os.environ.get("SRV_WRAPPER", "").split()
 # Under emulation (wine) everything is slower; tests scale their waits by it.
 SLOW = float(os.environ.get("SRV_TEST_SLOWDOWN", "1"))
 
@@ -33,11 +35,11 @@ class Server:
 
     def __init__(self, *args, env=None, wait=True, cwd=None, bind=True, allow_thread_leak=False):
         self.allow_thread_leak = allow_thread_leak
-        self.args = [SRV_BIN] + (["-b", "127.0.0.1:0"] if bind else []) + list(args)
+        self.args = WRAPPER + [SRV_BIN] + (["-b", "127.0.0.1:0"] if bind else []) + list(args)
         full_env = dict(os.environ)
         # A clean environment: no SRV_* setting leaks in from the caller.
         for k in list(full_env):
-            if k.startswith("SRV_") and k not in ("SRV_BIN",):
+            if k.startswith("SRV_") and k not in ("SRV_BIN", "SRV_WRAPPER"):
                 del full_env[k]
         full_env.update(env or {})
         self.proc = subprocess.Popen(self.args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -159,9 +161,10 @@ def check_sanitizers(lines, allow_thread_leak=False):
 
 def run_srv(*args, env=None, timeout=10, input=None):
     """Runs srv to completion (for --help, --check-config, config errors)."""
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith("SRV_") or k == "SRV_BIN"}
+    full_env = {k: v for k, v in os.environ.items()
+                if not k.startswith("SRV_") or k in ("SRV_BIN", "SRV_WRAPPER")}
     full_env.update(env or {})
-    out = subprocess.run([SRV_BIN] + list(args), capture_output=True, text=True,
+    out = subprocess.run(WRAPPER + [SRV_BIN] + list(args), capture_output=True, text=True,
                          env=full_env, timeout=timeout * SLOW, input=input)
     check_sanitizers(out.stderr.splitlines())
     return out

@@ -1,0 +1,70 @@
+/* file.c: C runtime file descriptors, the pid file. Windows has no
+ * sendfile for srv's purpose here: the loop copies file pieces instead. */
+#include <errno.h>
+#include <io.h>
+#include <process.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include "platform.h"
+#include "win/plat_int.h"
+
+int srv_plat_fd_dup(int fd, int *out)
+{
+    int d = _dup(fd);
+
+    if (d < 0)
+        return srv__plat_crt_err(errno);
+    *out = d;
+    return 0;
+}
+
+void srv_plat_fd_close(int fd)
+{
+    _close(fd);
+}
+
+int srv_plat_fd_size(int fd, int64_t *size)
+{
+    struct _stati64 st;
+
+    if (_fstati64(fd, &st) != 0)
+        return srv__plat_crt_err(errno);
+    if (!(st.st_mode & _S_IFREG))
+        return SRV_EINVAL;
+    *size = (int64_t)st.st_size;
+    return 0;
+}
+
+int srv_plat_sendfile(uv_os_fd_t sock, int fd, int64_t off, size_t len, size_t *sent)
+{
+    (void)sock;
+    (void)fd;
+    (void)off;
+    (void)len;
+    *sent = 0;
+    return SRV_ENOSYS;
+}
+
+uint64_t srv_plat_raise_nofile(void)
+{
+    return 0; /* no such limit for sockets on Windows */
+}
+
+int srv_plat_write_pidfile(const char *path)
+{
+    FILE *f = fopen(path, "w");
+
+    if (f == NULL)
+        return srv__plat_crt_err(errno);
+    fprintf(f, "%d\n", _getpid());
+    if (fclose(f) != 0)
+        return srv__plat_crt_err(errno);
+    return 0;
+}
+
+void srv_plat_remove_pidfile(const char *path)
+{
+    remove(path);
+}
