@@ -81,7 +81,8 @@ int main(int argc, char **argv)
         goto out;
     }
     if (app == NULL) {
-        rc = fail("no app to serve: give MODULE:APP, or --builtin hello|echo|test (see srv --help)");
+        rc =
+            fail("no app to serve: give MODULE:APP, or --builtin hello|echo|test (see srv --help)");
         goto out;
     }
     rc = srv_run(cfg, app);

@@ -101,8 +101,9 @@ int srv__builtin_echo(void *data, srv_req_t *req)
     rc = rc ? rc : srv_buf_puts(&out, ", \"host\": ");
     rc = rc ? rc : json_str(&out, r->host.p, r->host.len);
     rc = rc ? rc
-            : srv_buf_printf(&out, ", \"version\": \"HTTP/1.%d\", \"remote_port\": %d, "
-                                   "\"remote_addr\": ",
+            : srv_buf_printf(&out,
+                             ", \"version\": \"HTTP/1.%d\", \"remote_port\": %d, "
+                             "\"remote_addr\": ",
                              r->version_minor, r->remote_port);
     rc = rc ? rc : json_str(&out, r->remote_addr, strlen(r->remote_addr));
     rc = rc ? rc

@@ -85,7 +85,7 @@ struct srv_req_s {
     srv_request_t view;
     srv_http_head_t head;
     srv_worker_t *w;
-    srv_conn_t *conn; /* the loop's; the app thread never touches it */
+    srv_conn_t *conn;  /* the loop's; the app thread never touches it */
     srv_buf_t headbuf; /* owned copy of the head bytes the slices point into */
     int is_head_method;
     int client_keepalive; /* the request allows the connection to stay */
@@ -95,13 +95,13 @@ struct srv_req_s {
 
     /* ---- app thread ---- */
     srv_pool_thread_t *thread;
-    int resp;         /* R_* */
+    int resp; /* R_* */
     int status;
-    srv_buf_t hbuf;   /* status line + headers until the framing is known */
+    srv_buf_t hbuf; /* status line + headers until the framing is known */
     srv_http_resp_meta_t meta;
     srv_http_plan_t plan;
-    int64_t body_sent; /* body bytes accepted from the app */
-    int close_after;   /* the response must end with a close (app side) */
+    int64_t body_sent;      /* body bytes accepted from the app */
+    int close_after;        /* the response must end with a close (app side) */
     srv_header_t *log_hdrs; /* copies of headers the access log wants (owned) */
     size_t nlog_hdrs;
     char *log_hdr_store; /* owned storage of their bytes */
@@ -118,7 +118,7 @@ struct srv_req_s {
     size_t out_bytes;       /* bytes queued and not yet written */
     int loop_close;         /* the loop will close the connection after this */
     srv_ring_t ring;
-    srv_list_t job_link;    /* in w->jobs while waiting for a thread */
+    srv_list_t job_link; /* in w->jobs while waiting for a thread */
 
     /* ---- loop, while it handles a batch of notifications ---- */
     unsigned ev_seen, st_seen;

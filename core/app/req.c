@@ -16,8 +16,8 @@
 
 /* The most output one block carries, and the most the loop drains of an
  * unread body before it prefers to close the connection. */
-#define SRV_BLOCK_MAX (64 * 1024)
-#define SRV_DRAIN_MAX (64 * 1024)
+#define SRV_BLOCK_MAX     (64 * 1024)
+#define SRV_DRAIN_MAX     (64 * 1024)
 #define SRV_RESP_HEAD_MAX (1024 * 1024)
 
 srv_oblock_t *srv_oblock_new(size_t cap)
@@ -238,8 +238,8 @@ int srv_resp_start(srv_req_t *x, int status, const char *reason, const srv_heade
 
         rc = srv_http_resp_header(h, &x->meta, &why);
         if (rc < 0) {
-            srv_log_error("app response: %s (header %.*s)", why, (int)(h->name.len > 64 ? 64 : h->name.len),
-                          h->name.p);
+            srv_log_error("app response: %s (header %.*s)", why,
+                          (int)(h->name.len > 64 ? 64 : h->name.len), h->name.p);
             goto fail;
         }
         if (rc == SRV_HDR_DROP)
@@ -300,8 +300,8 @@ static int plan_response(srv_req_t *x, int64_t known_len)
     rc = srv_buf_reserve(&x->hbuf, SRV_HTTP_FRAMING_MAX);
     if (rc != 0)
         return rc;
-    x->hbuf.len += srv_http_put_framing(x->hbuf.data + x->hbuf.len, &x->plan,
-                                        x->view.version_minor);
+    x->hbuf.len +=
+        srv_http_put_framing(x->hbuf.data + x->hbuf.len, &x->plan, x->view.version_minor);
     if (x->plan.mode == SRV_BODY_CLOSE)
         x->close_after = 1;
     return 0;
@@ -585,7 +585,8 @@ void srv__req_complete(srv_req_t *x, int rc)
 
             if (status == 500)
                 srv_log_error("app failed on %.*s %.*s: %s", (int)x->view.method.len,
-                              x->view.method.p, (int)(x->view.target.len > 200 ? 200 : x->view.target.len),
+                              x->view.method.p,
+                              (int)(x->view.target.len > 200 ? 200 : x->view.target.len),
                               x->view.target.p, srv_strerror(rc));
             send_error_response(x, status);
         } else if (x->resp != R_DONE) {

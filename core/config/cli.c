@@ -160,7 +160,8 @@ int srv_config_parse_args(srv_config_t *cfg, int argc, char **argv, srv_cli_acti
             } else {
                 k = find_long(a, len);
                 if (k < 0) {
-                    srv__config_errf(err, errlen, "command line: unknown option '%.*s' (see srv --help)",
+                    srv__config_errf(err, errlen,
+                                     "command line: unknown option '%.*s' (see srv --help)",
                                      (int)len, a);
                     return SRV_ECONFIG;
                 }
@@ -175,8 +176,8 @@ int srv_config_parse_args(srv_config_t *cfg, int argc, char **argv, srv_cli_acti
             } else {
                 k = find_short(a[1]);
                 if (k < 0) {
-                    srv__config_errf(err, errlen, "command line: unknown option '-%c' (see srv --help)",
-                                     a[1]);
+                    srv__config_errf(err, errlen,
+                                     "command line: unknown option '-%c' (see srv --help)", a[1]);
                     return SRV_ECONFIG;
                 }
             }

@@ -488,17 +488,19 @@ int srv_config_validate(const srv_config_t *cfg, char *err, size_t errlen)
     int64_t head = SRV_CFG_INT(cfg, limit_request_head);
 
     if (SRV_CFG_INT(cfg, limit_request_line) > head) {
-        srv__config_errf(err, errlen,
-             "limit_request_line (%lld) is larger than limit_request_head (%lld): raise "
-             "limit_request_head or lower limit_request_line",
-             (long long)SRV_CFG_INT(cfg, limit_request_line), (long long)head);
+        srv__config_errf(
+            err, errlen,
+            "limit_request_line (%lld) is larger than limit_request_head (%lld): raise "
+            "limit_request_head or lower limit_request_line",
+            (long long)SRV_CFG_INT(cfg, limit_request_line), (long long)head);
         return SRV_ECONFIG;
     }
     if (SRV_CFG_INT(cfg, limit_request_field_size) > head) {
-        srv__config_errf(err, errlen,
-             "limit_request_field_size (%lld) is larger than limit_request_head (%lld): raise "
-             "limit_request_head or lower limit_request_field_size",
-             (long long)SRV_CFG_INT(cfg, limit_request_field_size), (long long)head);
+        srv__config_errf(
+            err, errlen,
+            "limit_request_field_size (%lld) is larger than limit_request_head (%lld): raise "
+            "limit_request_head or lower limit_request_field_size",
+            (long long)SRV_CFG_INT(cfg, limit_request_field_size), (long long)head);
         return SRV_ECONFIG;
     }
     if (cfg->v[SRV_K_bind].nlist == 0) {

@@ -44,9 +44,9 @@ typedef struct srv_keyinfo_s {
 extern const srv_keyinfo_t srv_keys[SRV_NKEYS];
 
 typedef struct srv_cval_s {
-    int64_t i;    /* INT, SIZE, BOOL; the index of the choice for ENUM */
-    char *s;      /* STR, ENUM (owned); "" when unset, never NULL once set */
-    char **list;  /* LIST (owned, NULL-terminated) */
+    int64_t i;   /* INT, SIZE, BOOL; the index of the choice for ENUM */
+    char *s;     /* STR, ENUM (owned); "" when unset, never NULL once set */
+    char **list; /* LIST (owned, NULL-terminated) */
     size_t nlist;
 } srv_cval_t;
 

@@ -9,7 +9,6 @@
 /* The long flag of a key ("--keep-alive"). */
 const char *srv__config_flag(int key);
 /* snprintf into err (when err is not NULL). */
-void srv__config_errf(char *err, size_t errlen, const char *fmt, ...)
-    SRV_PRINTF(3, 4);
+void srv__config_errf(char *err, size_t errlen, const char *fmt, ...) SRV_PRINTF(3, 4);
 
 #endif

@@ -13,7 +13,7 @@
 #include "config/config_int.h"
 #include "util/alloc.h"
 
-#define SRV_INI_SECTION "srv"
+#define SRV_INI_SECTION  "srv"
 #define SRV_INI_MAX_FILE (1024 * 1024)
 
 typedef struct ini_ctx_s {
@@ -102,8 +102,8 @@ static int on_key(void *user, const char *section, const char *name, const char 
     if (c->failed)
         return 0;
     if (section[0] != '\0' && strcmp(section, SRV_INI_SECTION) != 0) {
-        srv__config_errf(c->err, c->errlen, "%s:%d: unknown section [%s] (allowed: [%s])",
-                         c->name, c->line, section, SRV_INI_SECTION);
+        srv__config_errf(c->err, c->errlen, "%s:%d: unknown section [%s] (allowed: [%s])", c->name,
+                         c->line, section, SRV_INI_SECTION);
         c->failed = 1;
         return 0;
     }
@@ -138,8 +138,8 @@ int srv_config_load_string(srv_config_t *cfg, const char *text, const char *name
     for (;; p++) {
         if (*p == '\n' || *p == '\0') {
             if ((size_t)(p - line) > INI_MAX_LINE - 2) {
-                srv__config_errf(err, errlen, "%s:%d: line longer than %d characters", name,
-                                 lineno, INI_MAX_LINE - 2);
+                srv__config_errf(err, errlen, "%s:%d: line longer than %d characters", name, lineno,
+                                 INI_MAX_LINE - 2);
                 return SRV_ECONFIG;
             }
             if (*p == '\0')

@@ -22,8 +22,8 @@ enum {
     S_EXT_TOKEN,
     S_EXT_QUOTED,
     S_EXT_QPAIR,
-    S_EXT_VAL_END,  /* after a closing quote: ';' or CR */
-    S_EXT_VAL_BWS,  /* whitespace after a value: only ';' may follow */
+    S_EXT_VAL_END, /* after a closing quote: ';' or CR */
+    S_EXT_VAL_BWS, /* whitespace after a value: only ';' may follow */
     S_SIZE_LF,
     S_DATA,
     S_DATA_CR,
@@ -40,16 +40,40 @@ enum {
 /* Trailer fields that would change how the message is framed, routed,
  * authenticated or interpreted if a later hop merged them into the header
  * section (RFC 9110 6.5.1). */
-static const char *const forbidden_trailers[] = {
-    "age",           "authorization",       "cache-control",       "connection",
-    "content-encoding", "content-length",   "content-range",       "content-type",
-    "cookie",        "date",                "expect",              "expires",
-    "host",          "if-match",            "if-modified-since",   "if-none-match",
-    "if-range",      "if-unmodified-since", "keep-alive",          "location",
-    "max-forwards",  "pragma",              "proxy-authenticate",  "proxy-authorization",
-    "proxy-connection", "range",            "retry-after",         "set-cookie",
-    "te",            "trailer",             "transfer-encoding",   "upgrade",
-    "vary",          "www-authenticate"};
+static const char *const forbidden_trailers[] = {"age",
+                                                 "authorization",
+                                                 "cache-control",
+                                                 "connection",
+                                                 "content-encoding",
+                                                 "content-length",
+                                                 "content-range",
+                                                 "content-type",
+                                                 "cookie",
+                                                 "date",
+                                                 "expect",
+                                                 "expires",
+                                                 "host",
+                                                 "if-match",
+                                                 "if-modified-since",
+                                                 "if-none-match",
+                                                 "if-range",
+                                                 "if-unmodified-since",
+                                                 "keep-alive",
+                                                 "location",
+                                                 "max-forwards",
+                                                 "pragma",
+                                                 "proxy-authenticate",
+                                                 "proxy-authorization",
+                                                 "proxy-connection",
+                                                 "range",
+                                                 "retry-after",
+                                                 "set-cookie",
+                                                 "te",
+                                                 "trailer",
+                                                 "transfer-encoding",
+                                                 "upgrade",
+                                                 "vary",
+                                                 "www-authenticate"};
 
 static int trailer_forbidden(const srv_chunked_t *c)
 {

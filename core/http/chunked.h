@@ -25,7 +25,7 @@ typedef struct srv_chunked_s {
     size_t max_trailers; /* longest trailer section */
     char name[24];       /* the current trailer name, lower-cased, if short */
     size_t name_len;
-    const char *why;     /* static reason of the last error */
+    const char *why; /* static reason of the last error */
 } srv_chunked_t;
 
 /* Starts a body. max_body caps the decoded size (SRV_ETOOLARGE past it);

@@ -85,8 +85,9 @@ static int parse_request_line(const char *line, size_t len, srv_http_head_t *out
     if (t1 == t0)
         FAIL(out, 400, "empty request target");
     if (i == len || line[i] != ' ')
-        FAIL(out, 400, i < len && line[i] != ' ' ? "control character in request target"
-                                                  : "malformed request line");
+        FAIL(out, 400,
+             i < len && line[i] != ' ' ? "control character in request target"
+                                       : "malformed request line");
     i++;
     minor = parse_version(line + i, len - i, out);
     if (minor < 0)
@@ -238,8 +239,8 @@ static int connection_element(const char *p, size_t len, void *arg)
 }
 
 typedef struct te_state_s {
-    int chunked;     /* times "chunked" was seen */
-    int other;       /* other codings seen */
+    int chunked;      /* times "chunked" was seen */
+    int other;        /* other codings seen */
     int last_chunked; /* the last element so far is "chunked" */
 } te_state_t;
 
@@ -301,8 +302,7 @@ int srv__http_parse_field(const char *line, size_t len, srv_header_t *h, const c
 }
 
 /* Applies what srv itself needs to know from one field. */
-static int apply_field(const srv_header_t *h, srv_http_head_t *out, te_state_t *te,
-                       unsigned *seen)
+static int apply_field(const srv_header_t *h, srv_http_head_t *out, te_state_t *te, unsigned *seen)
 {
     const char *n = h->name.p;
     size_t nl = h->name.len;

@@ -56,9 +56,9 @@ typedef struct srv_http_head_s {
     /* Output slices into the parsed buffer (borrowed). */
     srv_str_t method;
     srv_str_t target;
-    srv_str_t path;  /* origin/absolute form; empty for authority and asterisk */
-    srv_str_t query; /* without '?' */
-    srv_str_t host;  /* from an absolute target, else from Host */
+    srv_str_t path;    /* origin/absolute form; empty for authority and asterisk */
+    srv_str_t query;   /* without '?' */
+    srv_str_t host;    /* from an absolute target, else from Host */
     int version_minor; /* 0 or 1; HTTP/1.2..1.9 are read as 1.1 (RFC 9112 2.3) */
     srv_http_form_t form;
 

@@ -59,8 +59,8 @@ void srv_http_plan(int status, int version_minor, int is_head, int64_t app_cl, i
 
 /* The longest status line, Date line and framing block srv writes. */
 #define SRV_HTTP_STATUS_LINE_MAX(reason_len) (13 + (reason_len) + 2)
-#define SRV_HTTP_DATE_LINE_LEN 37 /* "Date: " + 29 + CRLF */
-#define SRV_HTTP_FRAMING_MAX 96
+#define SRV_HTTP_DATE_LINE_LEN               37 /* "Date: " + 29 + CRLF */
+#define SRV_HTTP_FRAMING_MAX                 96
 
 /* Writes "HTTP/1.1 <status> <reason>\r\n"; returns its length. */
 size_t srv_http_put_status_line(char *dst, int status, const char *reason, size_t reason_len);

@@ -25,9 +25,9 @@
 extern "C" {
 #endif
 
-#define SRV_VERSION_MAJOR 0
-#define SRV_VERSION_MINOR 1
-#define SRV_VERSION_PATCH 0
+#define SRV_VERSION_MAJOR  0
+#define SRV_VERSION_MINOR  1
+#define SRV_VERSION_PATCH  0
 #define SRV_VERSION_STRING "0.1.0"
 
 /* The error table: name, message. Generates the enum, srv_strerror() and
@@ -121,22 +121,22 @@ typedef struct srv_req_s srv_req_t;
 /* How a request was parsed. All strings are borrowed from srv and stay
  * valid until handle() returns. */
 typedef struct srv_request_s {
-    srv_str_t method;    /* "GET" */
-    srv_str_t target;    /* the request-target as sent: "/a%20b?x=1" */
-    srv_str_t path;      /* its path, still percent-encoded: "/a%20b"; may be empty
-                            for an absolute-form target without a path */
-    srv_str_t query;     /* after '?', without it; empty when absent */
-    srv_str_t host;      /* Host header or the authority of an absolute target */
-    int version_minor;   /* 0 for HTTP/1.0, 1 for HTTP/1.1 */
+    srv_str_t method;            /* "GET" */
+    srv_str_t target;            /* the request-target as sent: "/a%20b?x=1" */
+    srv_str_t path;              /* its path, still percent-encoded: "/a%20b"; may be empty
+                                    for an absolute-form target without a path */
+    srv_str_t query;             /* after '?', without it; empty when absent */
+    srv_str_t host;              /* Host header or the authority of an absolute target */
+    int version_minor;           /* 0 for HTTP/1.0, 1 for HTTP/1.1 */
     const srv_header_t *headers; /* in the order received; names with '_' dropped */
     size_t nheaders;
-    int64_t content_length; /* -1 when the body is chunked or absent */
-    int chunked;            /* nonzero for Transfer-Encoding: chunked */
+    int64_t content_length;  /* -1 when the body is chunked or absent */
+    int chunked;             /* nonzero for Transfer-Encoding: chunked */
     const char *remote_addr; /* NUL-terminated peer address, "" for unix sockets */
     int remote_port;
     const char *server_name; /* NUL-terminated local address the request came in on */
     int server_port;
-    const char *url_scheme;  /* "http" */
+    const char *url_scheme; /* "http" */
 } srv_request_t;
 
 /* The application. srv copies this struct; data is borrowed for the

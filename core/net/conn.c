@@ -10,11 +10,11 @@
 #include "util/error.h"
 #include "util/log.h"
 
-#define SRV_RBUF_INITIAL 4096
-#define SRV_RBUF_MIN_ROOM 2048
+#define SRV_RBUF_INITIAL   4096
+#define SRV_RBUF_MIN_ROOM  2048
 #define SRV_CHUNK_LINE_MAX 4096
-#define SRV_TRAILERS_MAX (16 * 1024)
-#define SRV_DRAIN_LIMIT (64 * 1024)
+#define SRV_TRAILERS_MAX   (16 * 1024)
+#define SRV_DRAIN_LIMIT    (64 * 1024)
 
 static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf);
 
@@ -314,8 +314,8 @@ static int pump_body(srv_conn_t *c)
             if (c->body_left == 0)
                 c->body_complete = 1;
         } else {
-            int d = srv_chunked_decode(&c->chunked, src, avail, &used, r->data + off, dstcap,
-                                       &made);
+            int d =
+                srv_chunked_decode(&c->chunked, src, avail, &used, r->data + off, dstcap, &made);
 
             if (d == 1)
                 c->body_complete = 1;
@@ -518,7 +518,7 @@ static void start_request(srv_conn_t *c, size_t head_len)
         /* A body smaller than the read-ahead buffer gets a ring of its
          * size, so that "ring full" and "body complete" coincide. */
         cap = (uint64_t)h->content_length < w->body_buffer ? (size_t)h->content_length
-                                                             : w->body_buffer;
+                                                           : w->body_buffer;
     } else {
         dispatch(c);
         return;

@@ -60,12 +60,12 @@ struct srv_conn_s {
     uint64_t deadline;
     srv_conn_state_t state;
 
-    int reading;        /* uv_read_start() is active */
-    int peer_eof;       /* the client shut its write side */
-    int app_busy;       /* dispatched and not yet released by the app */
-    int handle_closed;  /* the handle's close callback ran */
-    int close_after;    /* close once the current response is out */
-    int paused;         /* body reading stopped: the ring is full */
+    int reading;       /* uv_read_start() is active */
+    int peer_eof;      /* the client shut its write side */
+    int app_busy;      /* dispatched and not yet released by the app */
+    int handle_closed; /* the handle's close callback ran */
+    int close_after;   /* close once the current response is out */
+    int paused;        /* body reading stopped: the ring is full */
 
     srv_buf_t rbuf; /* bytes read; [rpos, len) not consumed yet */
     size_t rpos;
@@ -87,7 +87,7 @@ struct srv_conn_s {
     uv_write_t wreq;
     uv_buf_t wbufs[SRV_CONN_MAX_WBUFS];
     uv_shutdown_t sreq;
-    size_t wq_seen; /* libuv's write queue size at the last progress check */
+    size_t wq_seen;           /* libuv's write queue size at the last progress check */
     int64_t resp_bytes_total; /* bytes written for the current response */
 
     char remote_addr[64];

@@ -34,7 +34,8 @@ int srv__serve_open(srv_serve_t *s, const srv_config_t *cfg)
     memset(s, 0, sizeof(*s));
     rc = srv_log_open(SRV_CFG_STR(cfg, errorlog), (srv_log_level_t)SRV_CFG_INT(cfg, loglevel));
     if (rc != 0) {
-        srv_log_error("cannot open error log '%s': %s", SRV_CFG_STR(cfg, errorlog), srv_strerror(rc));
+        srv_log_error("cannot open error log '%s': %s", SRV_CFG_STR(cfg, errorlog),
+                      srv_strerror(rc));
         return SRV_ECONFIG;
     }
     nofile = srv_plat_raise_nofile();

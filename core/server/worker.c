@@ -11,8 +11,8 @@
 #include "util/error.h"
 #include "util/log.h"
 
-#define SRV_TICK_MS 250
-#define SRV_LINGER_MS 5000
+#define SRV_TICK_MS        250
+#define SRV_LINGER_MS      5000
 #define SRV_STUCK_GRACE_MS 3000
 
 /* ---- Timeouts ---- */
@@ -108,8 +108,8 @@ static void begin_stop(srv_worker_t *w, int graceful)
         w->stopping_shared = 1;
         uv_mutex_unlock(&w->lock);
         close_listeners(w);
-        srv_log_info("Stopping%s: %zu open connection%s", graceful ? " gracefully" : "",
-                     w->nconns, w->nconns == 1 ? "" : "s");
+        srv_log_info("Stopping%s: %zu open connection%s", graceful ? " gracefully" : "", w->nconns,
+                     w->nconns == 1 ? "" : "s");
     }
     for (n = w->conns.next; n != &w->conns; n = next) {
         next = n->next;

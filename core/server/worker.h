@@ -25,8 +25,8 @@ typedef struct srv_conn_s srv_conn_t;
 typedef struct srv_listen_spec_s {
     uv_os_sock_t sock; /* the worker adopts it: closing the worker closes it */
     int is_unix;
-    char host[256]; /* bound address (numeric), for SERVER_NAME and logs */
-    int port;       /* bound port (the real one when 0 was asked for) */
+    char host[256];    /* bound address (numeric), for SERVER_NAME and logs */
+    int port;          /* bound port (the real one when 0 was asked for) */
     char display[300]; /* "http://127.0.0.1:8000" or "unix:/run/srv.sock" */
 } srv_listen_spec_t;
 

@@ -11,9 +11,27 @@
 #include "util/log.h"
 
 typedef enum atom_kind_e {
-    A_TEXT, A_HOST, A_DASH, A_TIME, A_REQLINE, A_METHOD, A_PATH, A_QUERY, A_PROTO, A_STATUS,
-    A_BYTES, A_BYTES_DASH, A_REFERER, A_AGENT, A_SECS, A_MSECS, A_USECS, A_DECSECS, A_PID,
-    A_REQ_HDR, A_RESP_HDR
+    A_TEXT,
+    A_HOST,
+    A_DASH,
+    A_TIME,
+    A_REQLINE,
+    A_METHOD,
+    A_PATH,
+    A_QUERY,
+    A_PROTO,
+    A_STATUS,
+    A_BYTES,
+    A_BYTES_DASH,
+    A_REFERER,
+    A_AGENT,
+    A_SECS,
+    A_MSECS,
+    A_USECS,
+    A_DECSECS,
+    A_PID,
+    A_REQ_HDR,
+    A_RESP_HDR
 } atom_kind_t;
 
 typedef struct atom_s {
@@ -34,10 +52,10 @@ static const struct {
     char c;
     atom_kind_t kind;
 } simple_atoms[] = {
-    {'h', A_HOST},    {'l', A_DASH},     {'u', A_DASH},       {'t', A_TIME},    {'r', A_REQLINE},
-    {'m', A_METHOD},  {'U', A_PATH},     {'q', A_QUERY},      {'H', A_PROTO},   {'s', A_STATUS},
-    {'B', A_BYTES},   {'b', A_BYTES_DASH}, {'f', A_REFERER},  {'a', A_AGENT},   {'T', A_SECS},
-    {'M', A_MSECS},   {'D', A_USECS},    {'L', A_DECSECS},    {'p', A_PID},
+    {'h', A_HOST},   {'l', A_DASH},       {'u', A_DASH},    {'t', A_TIME},  {'r', A_REQLINE},
+    {'m', A_METHOD}, {'U', A_PATH},       {'q', A_QUERY},   {'H', A_PROTO}, {'s', A_STATUS},
+    {'B', A_BYTES},  {'b', A_BYTES_DASH}, {'f', A_REFERER}, {'a', A_AGENT}, {'T', A_SECS},
+    {'M', A_MSECS},  {'D', A_USECS},      {'L', A_DECSECS}, {'p', A_PID},
 };
 
 /* Compiles fmt; with atoms == NULL it only counts. Returns the number of
@@ -87,8 +105,7 @@ static long compile(const char *fmt, atom_t *atoms, const char **why)
             size_t nl = close - j; /* "{Name}x" */
             char kind = fmt[close - 1];
 
-            if (nl < 4 || fmt[close - 2] != '}' ||
-                !srv_http_is_token(fmt + j + 1, nl - 3)) {
+            if (nl < 4 || fmt[close - 2] != '}' || !srv_http_is_token(fmt + j + 1, nl - 3)) {
                 *why = "a header atom must be written %({Name}i)s, %({Name}o)s or %({Name}e)s";
                 return -1;
             }

@@ -31,10 +31,8 @@ int srv_buf_append(srv_buf_t *b, const void *src, size_t n);
 /* Appends a NUL-terminated string (without its NUL). */
 int srv_buf_puts(srv_buf_t *b, const char *s);
 /* Appends printf-style output (the buffer is not NUL-terminated by it). */
-int srv_buf_printf(srv_buf_t *b, const char *fmt, ...)
-    SRV_PRINTF(2, 3);
-int srv_buf_vprintf(srv_buf_t *b, const char *fmt, va_list ap)
-    SRV_PRINTF(2, 0);
+int srv_buf_printf(srv_buf_t *b, const char *fmt, ...) SRV_PRINTF(2, 3);
+int srv_buf_vprintf(srv_buf_t *b, const char *fmt, va_list ap) SRV_PRINTF(2, 0);
 /* Drops the first n bytes (n <= len), moving the rest to the front. */
 void srv_buf_consume(srv_buf_t *b, size_t n);
 /* Bytes that can be appended without reallocating. */

@@ -20,7 +20,7 @@ void srv_time_civil(int64_t unix_secs, srv_civil_t *out);
 /* The current time: seconds since the epoch and the microseconds within. */
 void srv_time_now(int64_t *secs, int32_t *usecs);
 
-extern const char srv_time_wday_names[7][4];  /* "Sun".."Sat" */
+extern const char srv_time_wday_names[7][4];   /* "Sun".."Sat" */
 extern const char srv_time_month_names[12][4]; /* "Jan".."Dec" */
 
 #endif

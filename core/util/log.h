@@ -45,18 +45,16 @@ srv_log_level_t srv_log_level(void);
 /* Parses "debug", "info", "warning", "error", "critical"; returns -1 else. */
 int srv_log_level_parse(const char *s);
 
-void srv_log(srv_log_level_t level, const char *fmt, ...)
-    SRV_PRINTF(2, 3);
-void srv_vlog(srv_log_level_t level, const char *fmt, va_list ap)
-    SRV_PRINTF(2, 0);
+void srv_log(srv_log_level_t level, const char *fmt, ...) SRV_PRINTF(2, 3);
+void srv_vlog(srv_log_level_t level, const char *fmt, va_list ap) SRV_PRINTF(2, 0);
 
 #define srv_log_debug(...)                                                                         \
     do {                                                                                           \
         if (srv_log_level() <= SRV_LOG_DEBUG)                                                      \
             srv_log(SRV_LOG_DEBUG, __VA_ARGS__);                                                   \
     } while (0)
-#define srv_log_info(...) srv_log(SRV_LOG_INFO, __VA_ARGS__)
-#define srv_log_warn(...) srv_log(SRV_LOG_WARNING, __VA_ARGS__)
+#define srv_log_info(...)  srv_log(SRV_LOG_INFO, __VA_ARGS__)
+#define srv_log_warn(...)  srv_log(SRV_LOG_WARNING, __VA_ARGS__)
 #define srv_log_error(...) srv_log(SRV_LOG_ERROR, __VA_ARGS__)
 
 /* Formats "[YYYY-mm-dd HH:MM:SS +0000]" for now into out (>= 29 bytes)

@@ -69,9 +69,8 @@ static int listen_tcp(const srv_addr_t *a, int backlog, srv_listen_spec_t *out, 
     out->is_unix = 0;
     snprintf(out->host, sizeof(out->host), "%s", host);
     out->port = (int)strtol(serv, NULL, 10);
-    snprintf(out->display, sizeof(out->display), ss.ss_family == AF_INET6 ? "http://[%s]:%d"
-                                                                          : "http://%s:%d",
-             host, out->port);
+    snprintf(out->display, sizeof(out->display),
+             ss.ss_family == AF_INET6 ? "http://[%s]:%d" : "http://%s:%d", host, out->port);
     return 0;
 }
 

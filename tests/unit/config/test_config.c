@@ -68,10 +68,10 @@ Test(config, every_key_from_every_source)
         }
         cr_assert_eq(srv_config_set(cfg, ki->name, v, SRV_SRC_FILE, err, sizeof(err)), 0,
                      "%s = %s: %s", ki->name, v, err);
-        cr_assert_eq(srv_config_set(cfg, ki->name, v, SRV_SRC_ENV, err, sizeof(err)), 0,
-                     "%s: %s", ki->name, err);
-        cr_assert_eq(srv_config_set(cfg, ki->name, v, SRV_SRC_CLI, err, sizeof(err)), 0,
-                     "%s: %s", ki->name, err);
+        cr_assert_eq(srv_config_set(cfg, ki->name, v, SRV_SRC_ENV, err, sizeof(err)), 0, "%s: %s",
+                     ki->name, err);
+        cr_assert_eq(srv_config_set(cfg, ki->name, v, SRV_SRC_CLI, err, sizeof(err)), 0, "%s: %s",
+                     ki->name, err);
         cr_assert_eq(cfg->where[k].src, SRV_SRC_CLI);
     }
 }
@@ -90,9 +90,9 @@ Test(config, precedence)
 
 Test(config, lists_add_up_within_a_source_and_replace_across)
 {
-    cr_assert_eq(srv_config_set(cfg, "bind", "127.0.0.1:1, unix:/tmp/s", SRV_SRC_FILE, err,
-                                sizeof(err)),
-                 0, "%s", err);
+    cr_assert_eq(
+        srv_config_set(cfg, "bind", "127.0.0.1:1, unix:/tmp/s", SRV_SRC_FILE, err, sizeof(err)), 0,
+        "%s", err);
     cr_assert_eq(srv_config_set(cfg, "bind", "[::1]:2", SRV_SRC_FILE, err, sizeof(err)), 0);
     cr_assert_eq(cfg->v[SRV_K_bind].nlist, 3);
     cr_assert_str_eq(cfg->v[SRV_K_bind].list[1], "unix:/tmp/s");
@@ -106,14 +106,14 @@ Test(config, sizes)
     static const struct {
         const char *in;
         long long out;
-    } ok[] = {{"2048", 2048}, {"4k", 4096}, {"4K", 4096}, {"4kb", 4096}, {"2m", 2097152},
-              {"1g", 1073741824LL}, {"1GB", 1073741824LL}};
+    } ok[] = {{"2048", 2048},  {"4k", 4096},         {"4K", 4096},         {"4kb", 4096},
+              {"2m", 2097152}, {"1g", 1073741824LL}, {"1GB", 1073741824LL}};
     size_t i;
 
     for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
-        cr_assert_eq(srv_config_set(cfg, "limit_request_body", ok[i].in, SRV_SRC_CLI, err,
-                                    sizeof(err)),
-                     0, "%s: %s", ok[i].in, err);
+        cr_assert_eq(
+            srv_config_set(cfg, "limit_request_body", ok[i].in, SRV_SRC_CLI, err, sizeof(err)), 0,
+            "%s: %s", ok[i].in, err);
         cr_assert_eq(SRV_CFG_INT(cfg, limit_request_body), ok[i].out, "%s", ok[i].in);
     }
 }
@@ -135,8 +135,9 @@ Test(config, bad_values_name_key_value_and_allowed)
         {"limit_request_head", "12q", "not a size"},
         {"limit_request_head", "1t", "not a size"},
         {"limit_request_head", "100", "out of range"},
-        {"loglevel", "verbose", "not one of the choices (allowed: debug, info, warning, error, "
-                                "critical)"},
+        {"loglevel", "verbose",
+         "not one of the choices (allowed: debug, info, warning, error, "
+         "critical)"},
         {"builtin", "nope", "allowed: hello, echo, test"},
         {"bind", "::1:80", "brackets"},
         {"bind", "a:99999", "PORT 0..65535"},
@@ -203,9 +204,11 @@ Test(config, ini_errors_name_file_line_key_value)
                      "x.ini:3: unknown key 'wokers' (did you mean 'workers'?)");
     expect_ini_error("[srv]\n\nthreads = many\n",
                      "x.ini:3: threads = 'many': not an integer (allowed: integers 1..1024)");
-    expect_ini_error("[server]\nworkers = 2\n", "x.ini:2: unknown section [server] (allowed: [srv])");
+    expect_ini_error("[server]\nworkers = 2\n",
+                     "x.ini:2: unknown section [server] (allowed: [srv])");
     expect_ini_error("[srv]\nworkers 2\n", "x.ini:2: syntax error");
-    expect_ini_error("[srv]\nzzzzzzzzzzzzzzzzzzz = 1\n", "x.ini:2: unknown key 'zzzzzzzzzzzzzzzzzzz'");
+    expect_ini_error("[srv]\nzzzzzzzzzzzzzzzzzzz = 1\n",
+                     "x.ini:2: unknown key 'zzzzzzzzzzzzzzzzzzz'");
 }
 
 Test(config, ini_long_lines_are_refused_not_split)
@@ -280,9 +283,8 @@ Test(config, command_line)
     srv_cli_action_t act;
 
     cr_assert_eq(args(&act, "-w", "3", "--threads=5", "-b", "127.0.0.1:1", "-b127.0.0.1:2",
-                      "--keep-alive", "9", "--limit-request-field_size", "100",
-                      "--log-level=debug", "-c", "/etc/srv.ini", "--access-logfile", "-",
-                      "mod:app", NULL),
+                      "--keep-alive", "9", "--limit-request-field_size", "100", "--log-level=debug",
+                      "-c", "/etc/srv.ini", "--access-logfile", "-", "mod:app", NULL),
                  0, "%s", err);
     cr_assert_eq(act, SRV_CLI_RUN);
     cr_assert_eq(SRV_CFG_INT(cfg, workers), 3);
@@ -346,7 +348,8 @@ Test(config, cross_key_rules)
     cr_assert_eq(srv_config_set(cfg, "limit_request_line", "100000", SRV_SRC_CLI, err, sizeof(err)),
                  0);
     cr_assert_eq(srv_config_validate(cfg, err, sizeof(err)), SRV_ECONFIG);
-    cr_assert_not_null(strstr(err, "limit_request_line (100000) is larger than limit_request_head"));
+    cr_assert_not_null(
+        strstr(err, "limit_request_line (100000) is larger than limit_request_head"));
 }
 
 Test(config, print_and_usage_cover_every_key)

@@ -146,7 +146,10 @@ typedef struct bad_s {
     size_t len;
 } bad_t;
 
-#define B(s) {s, sizeof(s) - 1}
+#define B(s)                                                                                       \
+    {                                                                                              \
+        s, sizeof(s) - 1                                                                           \
+    }
 
 static const bad_t bad_bodies[] = {
     B("-5\r\nhello\r\n0\r\n\r\n"),

@@ -171,9 +171,9 @@ Test(parser, underscore_headers_are_dropped)
 {
     parsed_t p;
 
-    cr_assert_gt(parse_s("GET / HTTP/1.1\r\nHost: a\r\nX_Auth_User: evil\r\nX-Auth-User: ok\r\n\r\n",
-                         &p),
-                 0);
+    cr_assert_gt(
+        parse_s("GET / HTTP/1.1\r\nHost: a\r\nX_Auth_User: evil\r\nX-Auth-User: ok\r\n\r\n", &p),
+        0);
     cr_assert_eq(p.h.nheaders, 2);
     cr_assert(str_is(p.h.headers[1].name, "X-Auth-User"));
     cr_assert(str_is(p.h.headers[1].value, "ok"));
@@ -207,8 +207,8 @@ Test(parser, expect_on_http10_is_ignored)
 {
     parsed_t p;
 
-    cr_assert_gt(parse_s("POST / HTTP/1.0\r\nExpect: 100-continue\r\nContent-Length: 1\r\n\r\n", &p),
-                 0);
+    cr_assert_gt(
+        parse_s("POST / HTTP/1.0\r\nExpect: 100-continue\r\nContent-Length: 1\r\n\r\n", &p), 0);
     cr_assert_eq(p.h.flags & SRV_HEAD_EXPECT_CONTINUE, 0);
     cr_assert_gt(parse_s("POST / HTTP/1.0\r\nExpect: whatever\r\n\r\n", &p), 0);
 }
@@ -220,7 +220,8 @@ Test(parser, content_length_forms)
     cr_assert_gt(parse_s("POST / HTTP/1.1\r\nHost: a\r\nContent-Length:  0012 \r\n\r\n", &p), 0);
     cr_assert_eq(p.h.content_length, 12);
     cr_assert_gt(
-        parse_s("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 9223372036854775807\r\n\r\n", &p), 0);
+        parse_s("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 9223372036854775807\r\n\r\n", &p),
+        0);
     cr_assert_eq(p.h.content_length, INT64_MAX);
 }
 
@@ -371,7 +372,8 @@ static const reject_t rejects[] = {
     {"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: identity\r\n\r\n", 400},
     {"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked, gzip\r\n\r\n", 400},
     {"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked, chunked\r\n\r\n", 400},
-    {"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n",
+    {"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: "
+     "chunked\r\n\r\n",
      400},
     {"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: ,chunked\r\n\r\n", 400},
     {"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked,\r\n\r\n", 400},
@@ -618,12 +620,13 @@ Test(parser, byte_by_byte_gives_the_same_result)
 
 Test(parser, host_values)
 {
-    static const char *const good[] = {"",          "a",          "example.com", "a:80",
-                                       "a:",        "127.0.0.1",  "[::1]",       "[::1]:8080",
-                                       "xn--d-1a",  "a%41b",      "a!$&'()*+,;=b", "[::ffff:1.2.3.4]",
-                                       "a~b_c-d.e", "h:65535"};
-    static const char *const bad[] = {"a b",    "a/b",      "a?b",   "a#b", "a@b",  "[::1",
-                                      "[]",     "[::1]x",   "a:1:2", "a:x", "a%4",  "a%zz",
+    static const char *const good[] = {
+        "",          "a",         "example.com",   "a:80",
+        "a:",        "127.0.0.1", "[::1]",         "[::1]:8080",
+        "xn--d-1a",  "a%41b",     "a!$&'()*+,;=b", "[::ffff:1.2.3.4]",
+        "a~b_c-d.e", "h:65535"};
+    static const char *const bad[] = {"a b",      "a/b",    "a?b",   "a#b", "a@b",     "[::1",
+                                      "[]",       "[::1]x", "a:1:2", "a:x", "a%4",     "a%zz",
                                       "a:123456", "\x7f",   "a\"b",  "a<b", "[::1]:8x"};
     size_t i;
 

@@ -33,7 +33,11 @@ Test(response, header_validation)
     cr_assert_eq(check("X", "a\r\nSet-Cookie: evil", &m), SRV_EINVAL);
     cr_assert_eq(check("X", "a\nb", &m), SRV_EINVAL);
     cr_assert_eq(check("X", "a\rb", &m), SRV_EINVAL);
-    cr_assert_eq(check("X", "a\x00" "b", &m), SRV_HDR_KEEP); /* strlen stops at NUL */
+    cr_assert_eq(check("X",
+                       "a\x00"
+                       "b",
+                       &m),
+                 SRV_HDR_KEEP); /* strlen stops at NUL */
     {
         srv_header_t h = {{"X", 1}, {"a\0b", 3}};
         const char *why;

@@ -5,7 +5,10 @@
 
 #include "util/accesslog.h"
 
-#define S(lit) {lit, sizeof(lit) - 1}
+#define S(lit)                                                                                     \
+    {                                                                                              \
+        lit, sizeof(lit) - 1                                                                       \
+    }
 
 static const srv_header_t req_hdrs[] = {
     {S("Host"), S("example.com")},
@@ -66,8 +69,9 @@ Test(accesslog, every_atom)
 
     cr_assert_str_eq(fmt_line("%(m)s|%(U)s|%(q)s|%(H)s|%(B)s|%(T)s|%(M)s|%(D)s|%(L)s|%%", &e),
                      "GET|/p|q=1|HTTP/1.1|1234|1|1500|1500123|1.500123|%\n");
-    cr_assert_str_eq(fmt_line("%({host}i)s %({X-Evil}i)s %({content-type}o)s %({x}o)s %({X}e)s", &e),
-                     "example.com a\\xff\\x09b\\x5c text/html - -\n");
+    cr_assert_str_eq(
+        fmt_line("%({host}i)s %({X-Evil}i)s %({content-type}o)s %({x}o)s %({X}e)s", &e),
+        "example.com a\\xff\\x09b\\x5c text/html - -\n");
     e.body_bytes = 0;
     cr_assert_str_eq(fmt_line("%(b)s %(B)s", &e), "- 0\n");
     e.version_minor = 0;
@@ -91,8 +95,8 @@ Test(accesslog, response_header_names)
 Test(accesslog, bad_formats)
 {
     const char *why;
-    static const char *const bad[] = {"%(x)s", "%(h)", "%(h)d", "%h", "50%", "%({}i)s",
-                                      "%({a b}i)s", "%({a}z)s", "%(hh)s"};
+    static const char *const bad[] = {"%(x)s",   "%(h)",       "%(h)d",    "%h",    "50%",
+                                      "%({}i)s", "%({a b}i)s", "%({a}z)s", "%(hh)s"};
     size_t i;
 
     for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
