@@ -4,7 +4,8 @@
  *   srv [OPTIONS] --builtin NAME    serve a built-in app (hello, echo, test)
  *
  * Exit codes: 0 after a clean stop, 1 when serving failed, 2 for a usage
- * or configuration error (nothing was started). */
+ * or configuration error, 4 when the app could not be loaded (as gunicorn);
+ * with 2 and 4 nothing was bound. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,9 @@
 #include "app/builtin.h"
 #include "config/config.h"
 #include "srv.h"
+#ifdef SRV_HAVE_WSGI
+#include "wsgi/wsgi.h"
+#endif
 
 static const char *env_lookup(const char *name)
 {
@@ -30,6 +34,9 @@ int main(int argc, char **argv)
     srv_config_t *cfg = NULL;
     srv_cli_action_t action;
     const srv_app_t *app = NULL;
+#ifdef SRV_HAVE_WSGI
+    srv_app_t wsgi;
+#endif
     char err[1024];
     int rc;
 
@@ -73,12 +80,22 @@ int main(int argc, char **argv)
     if (SRV_CFG_INT(cfg, builtin) >= 0) {
         app = srv_builtin_app(SRV_CFG_STR(cfg, builtin));
     } else if (SRV_CFG_STR(cfg, app)[0] != '\0') {
+#ifdef SRV_HAVE_WSGI
+        /* The app is imported before anything is bound: an import error
+         * is a message with its traceback and exit code 4. */
+        if (srv_wsgi_load(cfg, &wsgi) != 0) {
+            rc = 4;
+            goto out;
+        }
+        app = &wsgi;
+#else
         snprintf(err, sizeof(err),
                  "cannot serve '%s': this srv was built without Python (WSGI); "
                  "use --builtin hello|echo|test",
                  SRV_CFG_STR(cfg, app));
         rc = fail(err);
         goto out;
+#endif
     }
     if (app == NULL) {
         rc =

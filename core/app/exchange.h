@@ -77,8 +77,9 @@ enum {
     EV_RESUME = 1u << 3    /* the ring has room again */
 };
 
-/* Response progress (app thread). */
-enum { R_NONE = 0, R_STARTED, R_HEAD_QUEUED, R_DONE };
+/* Response progress (app thread): started (status and headers known),
+ * planned (framing decided and written into hbuf), head queued, done. */
+enum { R_NONE = 0, R_STARTED, R_PLANNED, R_HEAD_QUEUED, R_DONE };
 
 struct srv_req_s {
     /* ---- loop, before dispatch; read-only for the app thread ---- */
@@ -101,6 +102,7 @@ struct srv_req_s {
     srv_http_resp_meta_t meta;
     srv_http_plan_t plan;
     int64_t body_sent;      /* body bytes accepted from the app */
+    int64_t length_hint;    /* srv_resp_length_hint(), or -1 */
     int close_after;        /* the response must end with a close (app side) */
     srv_header_t *log_hdrs; /* copies of headers the access log wants (owned) */
     size_t nlog_hdrs;

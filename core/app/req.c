@@ -264,6 +264,7 @@ int srv_resp_start(srv_req_t *x, int status, const char *reason, const srv_heade
     }
     capture_log_headers(x, headers, nheaders);
     x->status = status;
+    x->length_hint = -1;
     x->resp = R_STARTED;
     return 0;
 fail:
@@ -304,6 +305,7 @@ static int plan_response(srv_req_t *x, int64_t known_len)
         srv_http_put_framing(x->hbuf.data + x->hbuf.len, &x->plan, x->view.version_minor);
     if (x->plan.mode == SRV_BODY_CLOSE)
         x->close_after = 1;
+    x->resp = R_PLANNED;
     return 0;
 }
 
@@ -363,7 +365,7 @@ static int send_bytes(srv_req_t *x, const char *pre, size_t prelen, const char *
     int rc;
 
     parts[0] = x->hbuf.data;
-    lens[0] = x->resp == R_STARTED ? x->hbuf.len : 0;
+    lens[0] = x->resp == R_PLANNED ? x->hbuf.len : 0;
     parts[1] = pre;
     lens[1] = prelen;
     parts[2] = data;
@@ -371,7 +373,7 @@ static int send_bytes(srv_req_t *x, const char *pre, size_t prelen, const char *
     parts[3] = suf;
     lens[3] = suflen;
     left_all = lens[0] + prelen + len + suflen;
-    if (x->resp == R_STARTED)
+    if (x->resp == R_PLANNED)
         x->resp = R_HEAD_QUEUED;
     srv_list_init(&list);
     for (i = 0; i < 4; i++) {
@@ -410,6 +412,14 @@ static int send_bytes(srv_req_t *x, const char *pre, size_t prelen, const char *
     return queue_blocks(x, &list, total, last);
 }
 
+int srv_resp_length_hint(srv_req_t *x, int64_t total)
+{
+    if (x->resp != R_STARTED || total < 0)
+        return SRV_ESTATE;
+    x->length_hint = total;
+    return 0;
+}
+
 int srv_resp_write(srv_req_t *x, const void *data, size_t len, int flags)
 {
     int last = (flags & SRV_RESP_LAST) != 0;
@@ -422,7 +432,7 @@ int srv_resp_write(srv_req_t *x, const void *data, size_t len, int flags)
     if (x->resp == R_NONE || x->resp == R_DONE)
         return SRV_ESTATE;
     if (x->resp == R_STARTED) {
-        rc = plan_response(x, last ? (int64_t)len : -1);
+        rc = plan_response(x, last ? (int64_t)len : x->length_hint);
         if (rc != 0)
             return rc;
     }
@@ -530,7 +540,7 @@ int srv_resp_file(srv_req_t *x, int fd, int64_t offset, int64_t count)
     fb->file_left = count;
     x->log_body_bytes += count;
     x->body_sent += count;
-    if (x->resp == R_STARTED) {
+    if (x->resp == R_PLANNED) {
         rc = send_bytes(x, NULL, 0, NULL, 0, NULL, 0, 1);
         if (rc != 0) {
             srv_oblock_free(fb);
@@ -580,7 +590,7 @@ void srv__req_complete(srv_req_t *x, int rc)
     int send;
 
     if (rc != 0 && rc != SRV_ECONNRESET) {
-        if (x->resp == R_NONE || x->resp == R_STARTED) {
+        if (x->resp == R_NONE || x->resp == R_STARTED || x->resp == R_PLANNED) {
             int status = error_status(rc);
 
             if (status == 500)

@@ -373,7 +373,8 @@ int srv_config_set_key(srv_config_t *cfg, int k, const char *value, const srv_cw
             why = "invalid";
         break;
     case SRV_CT_LIST:
-        rc = list_append(k, &nv, value, &why);
+        /* "" is the empty list (the default of an optional list). */
+        rc = value[0] == '\0' ? 0 : list_append(k, &nv, value, &why);
         if (rc == SRV_ENOMEM)
             goto nomem;
         break;
@@ -394,7 +395,7 @@ int srv_config_set_key(srv_config_t *cfg, int k, const char *value, const srv_cw
     if (ki->type == SRV_CT_LIST) {
         /* Within one source the items add up; a higher source replaces. */
         if (where->src == w->src && w->src != SRV_SRC_DEFAULT) {
-            rc = list_append(k, v, value, &why);
+            rc = value[0] == '\0' ? 0 : list_append(k, v, value, &why);
             list_free(&nv);
             if (rc != 0)
                 goto nomem;

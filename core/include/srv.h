@@ -202,6 +202,12 @@ int srv_resp_start(srv_req_t *req, int status, const char *reason, const srv_hea
  * app should stop producing). */
 int srv_resp_write(srv_req_t *req, const void *data, size_t len, int flags);
 
+/* Announces that the body will be exactly total bytes, written in several
+ * pieces, so that srv can send Content-Length instead of chunked framing
+ * (the app's own Content-Length wins). Call it after srv_resp_start() and
+ * before the first write. Returns 0 or SRV_ESTATE. */
+int srv_resp_length_hint(srv_req_t *req, int64_t total);
+
 /* Sends count bytes of the open file fd from offset (count < 0: to its end)
  * as the rest of the body and finishes the response. srv duplicates fd, so
  * the caller may close it as soon as this returns. Returns as

@@ -135,6 +135,11 @@ size_t srv_log_timestamp(char *out)
                             c.day, c.hour, c.min, c.sec);
 }
 
+void srv_log_write_raw(const char *p, size_t len)
+{
+    srv_log_sink_write(&g_errlog, p, len);
+}
+
 void srv_vlog(srv_log_level_t level, const char *fmt, va_list ap)
 {
     char line[2048];

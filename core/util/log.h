@@ -57,6 +57,9 @@ void srv_vlog(srv_log_level_t level, const char *fmt, va_list ap) SRV_PRINTF(2, 
 #define srv_log_warn(...)  srv_log(SRV_LOG_WARNING, __VA_ARGS__)
 #define srv_log_error(...) srv_log(SRV_LOG_ERROR, __VA_ARGS__)
 
+/* Writes text to the error log as it is (wsgi.errors). Any thread. */
+void srv_log_write_raw(const char *p, size_t len);
+
 /* Formats "[YYYY-mm-dd HH:MM:SS +0000]" for now into out (>= 29 bytes)
  * and returns its length. */
 size_t srv_log_timestamp(char *out);

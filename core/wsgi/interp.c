@@ -1,0 +1,355 @@
+/* interp.c: the embedded interpreter: start, load the app, per-thread
+ * states, the GIL hand-off around waits, and the end.
+ *
+ * GIL discipline. The main thread initialises Python, loads the app and
+ * releases the GIL for good (until finalisation). Each app thread gets a
+ * thread state once, takes the GIL for one request at a time and gives it
+ * up whenever srv makes it wait for the client (wait_begin/wait_end). Loop
+ * threads never touch Python. */
+#include "wsgi/wsgi_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <uv.h>
+
+#include "util/alloc.h"
+
+#include "config/config.h"
+#include "util/compat.h"
+#include "util/log.h"
+#include "wsgi/wsgi.h"
+
+/* Python code the bridge needs: importing the app as gunicorn does, and
+ * formatting tracebacks. Kept in Python because it is Python's job. */
+static const char helper_source[] =
+    "import ast, importlib, sys, traceback\n"
+    "\n"
+    "class RequestBodyError(OSError):\n"
+    "    '''The request body was malformed, truncated, too large or too slow.'''\n"
+    "\n"
+    "class AppImportError(Exception):\n"
+    "    pass\n"
+    "\n"
+    "def _literal(node):\n"
+    "    try:\n"
+    "        return ast.literal_eval(node)\n"
+    "    except ValueError:\n"
+    "        raise AppImportError('Factory arguments must be literals: %s' % ast.unparse(node))\n"
+    "\n"
+    "def import_app(spec):\n"
+    "    module_name, _, obj = spec.partition(':')\n"
+    "    if not module_name:\n"
+    "        raise AppImportError('No module in %r (expected MODULE:APP)' % spec)\n"
+    "    obj = obj or 'application'\n"
+    "    try:\n"
+    "        expr = ast.parse(obj, mode='eval').body\n"
+    "    except SyntaxError:\n"
+    "        raise AppImportError('Failed to parse %r as an attribute name or function call.'\n"
+    "                             % obj) from None\n"
+    "    args, kwargs, call = (), {}, False\n"
+    "    if isinstance(expr, ast.Call):\n"
+    "        call = True\n"
+    "        args = [_literal(a) for a in expr.args]\n"
+    "        kwargs = {k.arg: _literal(k.value) for k in expr.keywords}\n"
+    "        expr = expr.func\n"
+    "    names = []\n"
+    "    while isinstance(expr, ast.Attribute):\n"
+    "        names.insert(0, expr.attr)\n"
+    "        expr = expr.value\n"
+    "    if not isinstance(expr, ast.Name):\n"
+    "        raise AppImportError('Failed to parse %r as an attribute name or function call.'\n"
+    "                             % obj)\n"
+    "    names.insert(0, expr.id)\n"
+    "    app = importlib.import_module(module_name)\n"
+    "    for name in names:\n"
+    "        try:\n"
+    "            app = getattr(app, name)\n"
+    "        except AttributeError:\n"
+    "            raise AppImportError('Failed to find attribute %r in %r.'\n"
+    "                                 % (name, module_name)) from None\n"
+    "    if call:\n"
+    "        app = app(*args, **kwargs)\n"
+    "        if app is None:\n"
+    "            raise AppImportError('The factory %r in %r returned None.' % (obj, module_name))\n"
+    "    if not callable(app):\n"
+    "        raise AppImportError('Application object %r in %r must be callable.'\n"
+    "                             % (obj, module_name))\n"
+    "    return app\n"
+    "\n"
+    "def format_exc(tp, value, tb):\n"
+    "    if isinstance(value, AppImportError):\n"
+    "        return str(value) + '\\n'\n"
+    "    # srv's own frames (this helper) are noise in the app's traceback.\n"
+    "    frames = [f for f in traceback.extract_tb(tb) if f.filename != '<srv>']\n"
+    "    return ('Traceback (most recent call last):\\n' if frames else '') + \\\n"
+    "        ''.join(traceback.format_list(frames)) + \\\n"
+    "        ''.join(traceback.format_exception_only(tp, value))\n";
+
+/* One thread state per app thread, made once. */
+static SRV_THREAD_LOCAL PyThreadState *tl_ts;
+static SRV_THREAD_LOCAL PyGILState_STATE tl_gil;
+
+PyObject *srv__wsgi_log_exception(srv_wsgi_t *w, const char *context, int want_text)
+{
+    PyObject *tp, *val, *tb, *text = NULL;
+    const char *s = NULL;
+
+    PyErr_Fetch(&tp, &val, &tb);
+    if (tp == NULL)
+        return NULL;
+    PyErr_NormalizeException(&tp, &val, &tb);
+    if (tb != NULL && val != NULL)
+        PyException_SetTraceback(val, tb);
+    if (w != NULL && w->format_exc != NULL)
+        text = PyObject_CallFunctionObjArgs(w->format_exc, tp, val ? val : Py_None,
+                                            tb ? tb : Py_None, NULL); /* new ref */
+    if (text == NULL) {
+        PyErr_Clear();
+        text = val ? PyObject_Str(val) : NULL; /* new ref */
+        if (text == NULL)
+            PyErr_Clear();
+    }
+    if (text != NULL)
+        s = PyUnicode_AsUTF8(text);
+    if (s == NULL) {
+        PyErr_Clear();
+        s = "(the exception could not be formatted)";
+    }
+    srv_log_error("%s\n%s", context, s);
+    Py_XDECREF(tp);
+    Py_XDECREF(val);
+    Py_XDECREF(tb);
+    if (!want_text) {
+        Py_XDECREF(text);
+        return NULL;
+    }
+    return text;
+}
+
+/* ---- Hooks of the srv_app_t ---- */
+
+static int thread_init(void *data)
+{
+    (void)data;
+    /* PyGILState_Ensure makes this thread's state and takes the GIL; the
+     * state is kept until thread_exit, so every request reuses it. */
+    tl_gil = PyGILState_Ensure();
+    tl_ts = PyEval_SaveThread();
+    return 0;
+}
+
+static void thread_exit(void *data)
+{
+    (void)data;
+    if (tl_ts == NULL)
+        return;
+    PyEval_RestoreThread(tl_ts);
+    PyGILState_Release(tl_gil);
+    tl_ts = NULL;
+}
+
+static void *wait_begin(void *data)
+{
+    (void)data;
+    return PyEval_SaveThread();
+}
+
+static void wait_end(void *data, void *token)
+{
+    (void)data;
+    PyEval_RestoreThread((PyThreadState *)token);
+}
+
+int srv__wsgi_take_gil(void)
+{
+    if (tl_ts == NULL)
+        return -1;
+    PyEval_RestoreThread(tl_ts);
+    return 0;
+}
+
+void srv__wsgi_drop_gil(void)
+{
+    tl_ts = PyEval_SaveThread();
+}
+
+static void free_state(srv_wsgi_t *w)
+{
+    Py_CLEAR(w->callable);
+    Py_CLEAR(w->format_exc);
+    Py_CLEAR(w->body_error);
+    Py_CLEAR(w->errors_stream);
+    Py_CLEAR(w->script_name);
+    Py_CLEAR(w->base_environ);
+    Py_CLEAR(w->helpers);
+}
+
+static void worker_exit(void *data)
+{
+    srv_wsgi_t *w = data;
+
+    PyEval_RestoreThread(w->main_ts);
+    free_state(w);
+    if (Py_FinalizeEx() != 0)
+        srv_log_warn("Python reported errors while finalising");
+    srv_free(w);
+}
+
+/* ---- Loading ---- */
+
+static int sys_path_insert(const char *dir)
+{
+    PyObject *path = PySys_GetObject("path"); /* borrowed */
+    PyObject *s;
+    int rc;
+
+    if (path == NULL || !PyList_Check(path))
+        return -1;
+    s = PyUnicode_DecodeFSDefault(dir); /* new ref */
+    if (s == NULL)
+        return -1;
+    rc = PyList_Insert(path, 0, s);
+    Py_DECREF(s);
+    return rc;
+}
+
+static int start_python(const srv_config_t *cfg)
+{
+    const char *venv = SRV_CFG_STR(cfg, virtualenv);
+    PyConfig c;
+    PyStatus st;
+    char exe[4096];
+
+    if (venv[0] == '\0' && getenv("VIRTUAL_ENV") != NULL)
+        venv = getenv("VIRTUAL_ENV");
+    /* The Python configuration, as the python command uses (PYTHONPATH and
+     * friends apply, as they do under gunicorn), minus its signal
+     * handlers: signals belong to srv's platform layer. */
+    PyConfig_InitPythonConfig(&c);
+    c.install_signal_handlers = 0;
+    c.parse_argv = 0;
+    st = PyConfig_SetBytesString(&c, &c.program_name, "srv");
+    if (!PyStatus_Exception(st) && venv[0] != '\0') {
+        /* Python finds a virtualenv through the pyvenv.cfg next to its
+         * executable: point it at the venv's interpreter. */
+        snprintf(exe, sizeof(exe), "%s/bin/python3", venv);
+        st = PyConfig_SetBytesString(&c, &c.executable, exe);
+    }
+    if (!PyStatus_Exception(st))
+        st = Py_InitializeFromConfig(&c);
+    PyConfig_Clear(&c);
+    if (PyStatus_Exception(st)) {
+        srv_log_error("cannot start Python: %s", st.err_msg ? st.err_msg : "unknown error");
+        return -1;
+    }
+    return 0;
+}
+
+static int ready_types(void)
+{
+    return PyType_Ready(&srv__wsgi_input_type) < 0 ||
+                   PyType_Ready(&srv__wsgi_start_response_type) < 0 ||
+                   PyType_Ready(&srv__wsgi_file_wrapper_type) < 0 ||
+                   PyType_Ready(&srv__wsgi_errors_type) < 0
+               ? -1
+               : 0;
+}
+
+static PyObject *load_helpers(void)
+{
+    PyObject *code, *mod;
+
+    code = Py_CompileString(helper_source, "<srv>", Py_file_input); /* new ref */
+    if (code == NULL)
+        return NULL;
+    mod = PyImport_ExecCodeModule("_srv", code); /* new ref */
+    Py_DECREF(code);
+    return mod;
+}
+
+int srv_wsgi_load(const srv_config_t *cfg, srv_app_t *app)
+{
+    const srv_cval_t *pp = &cfg->v[SRV_K_pythonpath];
+    const char *spec = SRV_CFG_STR(cfg, app);
+    const char *root = SRV_CFG_STR(cfg, root_path);
+    const char *chdir_to = SRV_CFG_STR(cfg, chdir);
+    char cwd[4096];
+    size_t cwdlen = sizeof(cwd), i;
+    srv_wsgi_t *w;
+    PyObject *specobj = NULL; /* new ref */
+    int ok = 0;
+
+    w = srv_calloc(1, sizeof(*w));
+    if (w == NULL)
+        return SRV_ENOMEM;
+    if (chdir_to[0] != '\0' && uv_chdir(chdir_to) != 0) {
+        srv_log_error("cannot change to directory '%s' (chdir)", chdir_to);
+        srv_free(w);
+        return SRV_EAPP;
+    }
+    if (uv_cwd(cwd, &cwdlen) != 0)
+        cwd[0] = '\0';
+    if (start_python(cfg) != 0) {
+        srv_free(w);
+        return SRV_EAPP;
+    }
+    /* As gunicorn: pythonpath entries, then the working directory, first. */
+    for (i = pp->nlist; i > 0; i--)
+        if (sys_path_insert(pp->list[i - 1]) != 0)
+            goto out;
+    if (cwd[0] != '\0' && sys_path_insert(cwd) != 0)
+        goto out;
+    if (ready_types() != 0)
+        goto out;
+    w->helpers = load_helpers();
+    if (w->helpers == NULL)
+        goto out;
+    w->format_exc = PyObject_GetAttrString(w->helpers, "format_exc");
+    w->body_error = PyObject_GetAttrString(w->helpers, "RequestBodyError");
+    if (w->format_exc == NULL || w->body_error == NULL)
+        goto out;
+    if (root[0] == '\0' && getenv("SCRIPT_NAME") != NULL)
+        root = getenv("SCRIPT_NAME");
+    w->script_name = PyUnicode_DecodeLatin1(root, (Py_ssize_t)strlen(root), NULL);
+    w->errors_stream = PyObject_CallNoArgs((PyObject *)&srv__wsgi_errors_type);
+    if (w->script_name == NULL || w->errors_stream == NULL)
+        goto out;
+    w->debug = SRV_CFG_INT(cfg, debug) != 0;
+    w->base_environ =
+        srv__wsgi_base_environ(w, SRV_CFG_INT(cfg, threads) > 1, SRV_CFG_INT(cfg, workers) > 1);
+    if (w->base_environ == NULL)
+        goto out;
+    specobj = PyUnicode_FromString(spec);
+    if (specobj == NULL)
+        goto out;
+    w->callable = PyObject_CallMethod(w->helpers, "import_app", "O", specobj);
+    if (w->callable == NULL)
+        goto out;
+    ok = 1;
+out:
+    Py_XDECREF(specobj);
+    if (!ok) {
+        char ctx[512];
+
+        snprintf(ctx, sizeof(ctx), "cannot load the app '%s':", spec);
+        if (PyErr_Occurred())
+            srv__wsgi_log_exception(w, ctx, 0);
+        else
+            srv_log_error("%s", ctx);
+        free_state(w);
+        Py_FinalizeEx();
+        srv_free(w);
+        return SRV_EAPP;
+    }
+    memset(app, 0, sizeof(*app));
+    app->name = "wsgi";
+    app->data = w;
+    app->thread_init = thread_init;
+    app->thread_exit = thread_exit;
+    app->worker_exit = worker_exit;
+    app->handle = srv__wsgi_handle;
+    app->wait_begin = wait_begin;
+    app->wait_end = wait_end;
+    w->main_ts = PyEval_SaveThread();
+    return 0;
+}
