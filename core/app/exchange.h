@@ -121,6 +121,7 @@ struct srv_req_s {
     int loop_close;         /* the loop will close the connection after this */
     srv_ring_t ring;
     srv_list_t job_link; /* in w->jobs while waiting for a thread */
+    uint64_t queued_ms;  /* loop clock when it was queued (jobs_lock) */
 
     /* ---- loop, while it handles a batch of notifications ---- */
     unsigned ev_seen, st_seen;

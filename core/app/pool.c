@@ -1,20 +1,121 @@
-/* pool.c: the app threads of a worker. */
+/* pool.c: the app threads of a worker, and which of them runs what.
+ *
+ * The policy. An interpreter like CPython runs one thread at a time (the
+ * GIL), so waking a second thread for a CPU-bound job only adds a context
+ * switch and a GIL hand-off, and CPython's forced switch every 5 ms turns
+ * first-come-first-served into time-slicing, which costs throughput and
+ * p99. So:
+ *  - a job goes to an idle thread at once only when no thread is running
+ *    a job, or every running one waits inside srv for its client;
+ *  - otherwise it queues, and the next thread to finish takes it (FIFO);
+ *  - when jobs wait and no job has finished for SRV_STARVE_MS, the
+ *    running threads are blocked where srv cannot see it (a database call,
+ *    a sleep): one more thread is woken, and one more every SRV_STARVE_MS
+ *    while that lasts, up to `threads`. (Waiting time alone would wake
+ *    every thread under saturation, where the queue is always long.)
+ * CPU-bound apps thus run one request at a time in arrival order, and
+ * I/O-bound apps still get their parallelism. */
 #include "app/pool.h"
 
 #include "app/exchange.h"
 #include "util/alloc.h"
 #include "util/log.h"
 
-/* Takes the next job, sleeping until one is handed over. Returns NULL
- * when the pool stops. */
-static srv_req_t *next_job(srv_pool_thread_t *t)
+#define SRV_STARVE_MS 1
+
+/* Gives the oldest job to the most recently idle thread; returns the
+ * thread to post, or NULL. jobs_lock held. */
+static srv_pool_thread_t *hand_oldest_locked(srv_worker_t *w)
+{
+    srv_pool_thread_t *t = w->idle;
+    srv_list_t *n;
+
+    if (t == NULL || srv_list_empty(&w->jobs))
+        return NULL;
+    n = srv_list_pop_head(&w->jobs);
+    w->idle = t->next_idle;
+    t->job = srv_list_entry(n, srv_req_t, job_link);
+    w->running++;
+    return t;
+}
+
+static void on_starve(uv_timer_t *timer)
+{
+    srv_worker_t *w = timer->data;
+    srv_pool_thread_t *t = NULL;
+    int again;
+
+    uv_mutex_lock(&w->jobs_lock);
+    if (!srv_list_empty(&w->jobs)) {
+        srv_req_t *oldest = srv_list_entry(w->jobs.next, srv_req_t, job_link);
+        int stuck = w->completed == w->completed_seen &&
+                    uv_now(&w->loop) - oldest->queued_ms >= SRV_STARVE_MS;
+
+        if (w->running == w->blocked || stuck)
+            t = hand_oldest_locked(w);
+    }
+    w->completed_seen = w->completed;
+    again = !srv_list_empty(&w->jobs) && w->idle != NULL;
+    uv_mutex_unlock(&w->jobs_lock);
+    if (t != NULL)
+        uv_sem_post(&t->wake);
+    if (!again)
+        uv_timer_stop(timer);
+}
+
+void srv__pool_dispatch(srv_worker_t *w, srv_req_t *x)
+{
+    srv_pool_thread_t *t = NULL;
+    int watch = 0;
+
+    uv_mutex_lock(&w->jobs_lock);
+    x->queued_ms = uv_now(&w->loop);
+    srv_list_push_tail(&w->jobs, &x->job_link);
+    if (w->running == w->blocked)
+        t = hand_oldest_locked(w);
+    watch = !srv_list_empty(&w->jobs) && w->idle != NULL;
+    uv_mutex_unlock(&w->jobs_lock);
+    if (t != NULL)
+        uv_sem_post(&t->wake);
+    if (watch && !uv_is_active((uv_handle_t *)&w->starve)) {
+        w->completed_seen = w->completed; /* read racily: a hint only */
+        uv_timer_start(&w->starve, on_starve, SRV_STARVE_MS, SRV_STARVE_MS);
+    }
+}
+
+void srv__pool_blocking(srv_worker_t *w, int entering)
+{
+    srv_pool_thread_t *t = NULL;
+
+    uv_mutex_lock(&w->jobs_lock);
+    if (entering) {
+        w->blocked++;
+        /* This thread stops running app code: a queued job can start. */
+        if (w->running == w->blocked)
+            t = hand_oldest_locked(w);
+    } else {
+        w->blocked--;
+    }
+    uv_mutex_unlock(&w->jobs_lock);
+    if (t != NULL)
+        uv_sem_post(&t->wake);
+}
+
+/* Ends the previous job (if any) and takes the next, sleeping until one
+ * is handed over. Returns NULL when the pool stops. */
+static srv_req_t *next_job(srv_pool_thread_t *t, int finished)
 {
     srv_worker_t *w = t->w;
     srv_list_t *n;
 
     uv_mutex_lock(&w->jobs_lock);
+    if (finished) {
+        w->running--;
+        w->completed++;
+    }
     n = srv_list_pop_head(&w->jobs);
     if (n != NULL) {
+        w->running++;
         uv_mutex_unlock(&w->jobs_lock);
         return srv_list_entry(n, srv_req_t, job_link);
     }
@@ -35,10 +136,11 @@ static void pool_main(void *arg)
     srv_pool_thread_t *t = arg;
     srv_worker_t *w = t->w;
     srv_req_t *x;
+    int finished = 0;
 
     if (w->app.thread_init != NULL && w->app.thread_init(w->app.data) != 0)
         srv_log_error("app thread initialisation failed; the thread serves anyway");
-    while ((x = next_job(t)) != NULL) {
+    while ((x = next_job(t, finished)) != NULL) {
         int aborted, rc;
 
         uv_mutex_lock(&w->lock);
@@ -48,6 +150,7 @@ static void pool_main(void *arg)
         /* A client that left while the request waited is not served. */
         rc = aborted ? SRV_ECONNRESET : w->app.handle(w->app.data, x);
         srv__req_complete(x, rc);
+        finished = 1;
     }
     if (w->app.thread_exit != NULL)
         w->app.thread_exit(w->app.data);

@@ -13,6 +13,11 @@
 /* Starts n app threads (main thread). Returns 0 or SRV_E*; on failure no
  * thread is left running. */
 int srv__pool_start(srv_worker_t *w, size_t n);
+/* Hands x to the app threads (loop thread). */
+void srv__pool_dispatch(srv_worker_t *w, srv_req_t *x);
+/* An app thread begins (entering) or ends waiting inside srv for its
+ * client: it does not run app code meanwhile. Any app thread. */
+void srv__pool_blocking(srv_worker_t *w, int entering);
 /* Asks the threads to finish and, with join, waits for them. */
 void srv__pool_stop(srv_worker_t *w, int join);
 

@@ -8,6 +8,7 @@
 #include <uv.h>
 
 #include "app/exchange.h"
+#include "app/pool.h"
 #include "http/response.h"
 #include "platform.h"
 #include "server/worker.h"
@@ -73,18 +74,19 @@ static void app_wait(srv_req_t *x, unsigned waitflag)
     void *token = NULL;
 
     x->state |= waitflag;
-    if (w->app.wait_begin != NULL) {
-        uv_mutex_unlock(&w->lock);
+    uv_mutex_unlock(&w->lock);
+    /* While this thread waits, a queued job may run (pool.c). */
+    srv__pool_blocking(w, 1);
+    if (w->app.wait_begin != NULL)
         token = w->app.wait_begin(w->app.data);
-        uv_mutex_lock(&w->lock);
-    }
+    uv_mutex_lock(&w->lock);
     while (x->state & waitflag)
         uv_cond_wait(&x->thread->cond, &w->lock);
-    if (w->app.wait_end != NULL) {
-        uv_mutex_unlock(&w->lock);
+    uv_mutex_unlock(&w->lock);
+    if (w->app.wait_end != NULL)
         w->app.wait_end(w->app.data, token);
-        uv_mutex_lock(&w->lock);
-    }
+    srv__pool_blocking(w, 0);
+    uv_mutex_lock(&w->lock);
 }
 
 /* ---- The body ---- */
@@ -123,7 +125,7 @@ int srv_req_read(srv_req_t *x, void *buf, size_t cap, size_t *nread)
                 send |= srv__req_notify_locked(x, EV_CONTINUE);
         }
         if (send) {
-            uv_async_send(&w->notify);
+            srv__worker_wake(w);
             send = 0;
         }
         app_wait(x, X_WAIT_BODY);
@@ -145,7 +147,7 @@ int srv_req_read(srv_req_t *x, void *buf, size_t cap, size_t *nread)
 out:
     uv_mutex_unlock(&w->lock);
     if (send)
-        uv_async_send(&w->notify);
+        srv__worker_wake(w);
     return rc;
 }
 
@@ -330,7 +332,7 @@ static int queue_blocks(srv_req_t *x, srv_list_t *list, size_t bytes, int hold)
     if (!hold || x->out_bytes > w->write_buffer)
         send = srv__req_notify_locked(x, EV_OUT);
     if (send) {
-        uv_async_send(&w->notify);
+        srv__worker_wake(w);
         send = 0;
     }
     while (x->out_bytes > w->write_buffer && !(x->state & X_ABORTED))
@@ -628,5 +630,5 @@ void srv__req_complete(srv_req_t *x, int rc)
     send = srv__req_notify_locked(x, EV_RELEASE | (srv_list_empty(&x->out) ? 0 : EV_OUT));
     uv_mutex_unlock(&w->lock);
     if (send)
-        uv_async_send(&w->notify);
+        srv__worker_wake(w);
 }

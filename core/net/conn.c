@@ -5,6 +5,7 @@
 
 #include <string.h>
 
+#include "app/pool.h"
 #include "util/alloc.h"
 #include "util/clock.h"
 #include "util/error.h"
@@ -475,7 +476,7 @@ static void dispatch(srv_conn_t *c)
     c->app_busy = 1;
     srv__conn_refresh_timeout(c, 0);
     srv__conn_update_reading(c);
-    srv__worker_dispatch(c->w, &c->x);
+    srv__pool_dispatch(c->w, &c->x);
 }
 
 /* Whether a request in BODY may go to the app now: its body is complete,

@@ -73,6 +73,12 @@ static void expire(srv_worker_t *w, uint64_t now)
 
 static void close_handles(srv_worker_t *w)
 {
+    if (!uv_is_closing((uv_handle_t *)&w->starve))
+        uv_close((uv_handle_t *)&w->starve, NULL);
+    if (!uv_is_closing((uv_handle_t *)&w->before_poll))
+        uv_close((uv_handle_t *)&w->before_poll, NULL);
+    if (!uv_is_closing((uv_handle_t *)&w->after_poll))
+        uv_close((uv_handle_t *)&w->after_poll, NULL);
     if (!uv_is_closing((uv_handle_t *)&w->notify))
         uv_close((uv_handle_t *)&w->notify, NULL);
     if (!uv_is_closing((uv_handle_t *)&w->tick))
@@ -150,29 +156,17 @@ void srv_worker_stop(srv_worker_t *w, int graceful)
 
 /* ---- The hand-off ---- */
 
-void srv__worker_dispatch(srv_worker_t *w, srv_req_t *x)
+void srv__worker_wake(srv_worker_t *w)
 {
-    srv_pool_thread_t *t;
-
-    uv_mutex_lock(&w->jobs_lock);
-    t = w->idle;
-    if (t != NULL) {
-        w->idle = t->next_idle;
-        t->job = x;
-    } else {
-        srv_list_push_tail(&w->jobs, &x->job_link);
-    }
-    uv_mutex_unlock(&w->jobs_lock);
-    if (t != NULL)
-        uv_sem_post(&t->wake);
+    if (!srv_atomic_load(&w->loop_awake))
+        uv_async_send(&w->notify);
 }
 
-static void on_notify(uv_async_t *a)
+/* Takes every queued notification and acts on it (loop thread). */
+static void drain_notifications(srv_worker_t *w)
 {
-    srv_worker_t *w = a->data;
     srv_req_t *ready = NULL, **tail = &ready;
     srv_list_t *n;
-    int mode;
 
     /* One lock for the whole batch: take each exchange's events and output
      * blocks, then act on them without the lock. */
@@ -195,9 +189,34 @@ static void on_notify(uv_async_t *a)
         ready = x->ready_next;
         srv__conn_on_app(x->conn, x->ev_seen, x->st_seen);
     }
+}
+
+static void on_notify(uv_async_t *a)
+{
+    srv_worker_t *w = a->data;
+    int mode;
+
+    drain_notifications(w);
     mode = srv_atomic_load(&w->stop_mode);
     if (mode != 0 && (!w->stopping || mode == 2))
         begin_stop(w, mode == 1);
+}
+
+/* The loop is about to block: from now on app threads must wake it, and
+ * what they queued meanwhile is handled now. The store comes first, so a
+ * notification queued after the drain sees loop_awake == 0 (the lock
+ * orders the two). */
+static void on_before_poll(uv_prepare_t *p)
+{
+    srv_worker_t *w = p->data;
+
+    srv_atomic_store(&w->loop_awake, 0);
+    drain_notifications(w);
+}
+
+static void on_after_poll(uv_check_t *c)
+{
+    srv_atomic_store(&((srv_worker_t *)c->data)->loop_awake, 1);
 }
 
 /* ---- Listeners ---- */
@@ -294,6 +313,17 @@ int srv_worker_create(srv_worker_t **out, const srv_config_t *cfg, const srv_app
     w->notify.data = w;
     uv_timer_init(&w->loop, &w->tick);
     w->tick.data = w;
+    uv_timer_init(&w->loop, &w->starve);
+    w->starve.data = w;
+    uv_prepare_init(&w->loop, &w->before_poll);
+    w->before_poll.data = w;
+    uv_check_init(&w->loop, &w->after_poll);
+    w->after_poll.data = w;
+    /* Neither keeps the loop alive on its own. */
+    uv_prepare_start(&w->before_poll, on_before_poll);
+    uv_check_start(&w->after_poll, on_after_poll);
+    uv_unref((uv_handle_t *)&w->before_poll);
+    uv_unref((uv_handle_t *)&w->after_poll);
 
     if (SRV_CFG_STR(cfg, accesslog)[0] != '\0') {
         rc = srv_accesslog_open(&w->accesslog, SRV_CFG_STR(cfg, access_log_format),

@@ -71,15 +71,26 @@ struct srv_worker_s {
     size_t nlisteners;
     uv_async_t notify;
     uv_timer_t tick;
+    uv_prepare_t before_poll; /* drains notify_q before the loop would block */
+    uv_check_t after_poll;    /* marks the loop awake again */
+    /* Nonzero while the loop runs callbacks: app threads then only queue
+     * their notifications, which the loop drains before it blocks, and save
+     * an eventfd write and a wake-up per response. */
+    srv_atomic_int_t loop_awake;
 
-    /* The job queue, under jobs_lock. An idle thread is handed its job
+    /* The job queue and the app threads' states, under jobs_lock (see
+     * app/pool.c for the policy). An idle thread is handed its job
      * directly and woken by its own semaphore; idle threads form a stack,
-     * so the most recently busy (cache-warm) thread runs the next job and
-     * threads the load does not need stay asleep. */
+     * so the most recently busy (cache-warm) thread runs the next job. */
     uv_mutex_t jobs_lock;
     srv_list_t jobs; /* srv_req_t waiting for an app thread */
     srv_pool_thread_t *idle;
+    size_t running;     /* threads running a job */
+    size_t blocked;     /* of those, threads waiting inside srv for a client */
+    uint64_t completed; /* jobs finished, ever: progress for the starve timer */
+    uint64_t completed_seen;
     int pool_stop;
+    uv_timer_t starve; /* wakes another thread for a job that waits */
 
     /* Exchange state shared between the loop and the app threads. */
     uv_mutex_t lock;
@@ -124,8 +135,10 @@ void srv_worker_destroy(srv_worker_t *w);
 /* Puts c on timeout list tq, with the deadline from now (loop thread). */
 void srv__worker_timeout_set(srv_worker_t *w, srv_conn_t *c, int tq);
 void srv__worker_timeout_clear(srv_conn_t *c);
-/* Hands x to the app pool (loop thread). */
-void srv__worker_dispatch(srv_worker_t *w, srv_req_t *x);
+/* Wakes the loop after x was queued on notify_q, unless it is awake and
+ * will drain the queue before it blocks. Any thread; call without locks. */
+void srv__worker_wake(srv_worker_t *w);
+
 /* Ends the loop once a stopping worker has no connection left. */
 void srv__worker_check_stopped(srv_worker_t *w);
 
