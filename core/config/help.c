@@ -172,6 +172,7 @@ void srv_config_markdown(FILE *out)
             fprintf(out, " `%s`", ki->choices);
         if (ki->type == SRV_CT_INT || ki->type == SRV_CT_SIZE)
             fprintf(out, ", %lld to %lld", (long long)ki->min, (long long)ki->max);
-        fprintf(out, "\n- default: `%s`\n\n", ki->def[0] ? ki->def : "(none)");
+        fprintf(out, "\n- default: `%s`\n%s", ki->def[0] ? ki->def : "(none)",
+                k + 1 < SRV_NKEYS ? "\n" : "");
     }
 }
