@@ -1,7 +1,7 @@
 # srv: developer entry points. Each target installs the Debian packages it
 # needs (Debian 12, as root or with sudo), then configures and builds.
 #
-#   make run          build and serve the example app on http://127.0.0.1:8080
+#   make run          build and serve the example Flask site on http://127.0.0.1:8080
 #   make test         build and run every test (unit + black-box)
 #   make test-asan    the same under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make test-tsan    the same under ThreadSanitizer
@@ -14,7 +14,7 @@
 JOBS ?= $(shell nproc)
 FUZZ_SECONDS ?= 60
 BUILD ?= build
-SRV_ARGS ?= --builtin hello -b 127.0.0.1:8080
+SRV_ARGS ?= --chdir examples/site app:app -b 127.0.0.1:8080
 
 .PHONY: deps build run test test-asan test-tsan fuzz-smoke win win-test lint docs bench clean
 

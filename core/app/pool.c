@@ -14,7 +14,12 @@
  *    while that lasts, up to `threads`. (Waiting time alone would wake
  *    every thread under saturation, where the queue is always long.)
  * CPU-bound apps thus run one request at a time in arrival order, and
- * I/O-bound apps still get their parallelism. */
+ * I/O-bound apps still get their parallelism.
+ *
+ * The loop does not wake a thread for each job it dispatches: it queues
+ * the jobs of one loop iteration and wakes (at most) one thread just before
+ * it would block (srv__pool_kick), so one wake-up carries every request
+ * that arrived together. */
 #include "app/pool.h"
 
 #include "app/exchange.h"
@@ -65,22 +70,34 @@ static void on_starve(uv_timer_t *timer)
 
 void srv__pool_dispatch(srv_worker_t *w, srv_req_t *x)
 {
-    srv_pool_thread_t *t = NULL;
-    int watch = 0;
-
     uv_mutex_lock(&w->jobs_lock);
     x->queued_ms = uv_now(&w->loop);
     srv_list_push_tail(&w->jobs, &x->job_link);
+    uv_mutex_unlock(&w->jobs_lock);
+    w->kick = 1;
+}
+
+void srv__pool_kick(srv_worker_t *w)
+{
+    srv_pool_thread_t *t = NULL;
+    int watch;
+
+    if (!w->kick)
+        return;
+    w->kick = 0;
+    uv_mutex_lock(&w->jobs_lock);
     if (w->running == w->blocked)
         t = hand_oldest_locked(w);
     watch = !srv_list_empty(&w->jobs) && w->idle != NULL;
+    if (watch && !uv_is_active((uv_handle_t *)&w->starve))
+        w->completed_seen = w->completed;
+    else
+        watch = 0;
     uv_mutex_unlock(&w->jobs_lock);
     if (t != NULL)
         uv_sem_post(&t->wake);
-    if (watch && !uv_is_active((uv_handle_t *)&w->starve)) {
-        w->completed_seen = w->completed; /* read racily: a hint only */
+    if (watch)
         uv_timer_start(&w->starve, on_starve, SRV_STARVE_MS, SRV_STARVE_MS);
-    }
 }
 
 void srv__pool_blocking(srv_worker_t *w, int entering)

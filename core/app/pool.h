@@ -13,8 +13,10 @@
 /* Starts n app threads (main thread). Returns 0 or SRV_E*; on failure no
  * thread is left running. */
 int srv__pool_start(srv_worker_t *w, size_t n);
-/* Hands x to the app threads (loop thread). */
+/* Queues x for the app threads (loop thread); srv__pool_kick() wakes a
+ * thread for what is queued, once per loop iteration. */
 void srv__pool_dispatch(srv_worker_t *w, srv_req_t *x);
+void srv__pool_kick(srv_worker_t *w);
 /* An app thread begins (entering) or ends waiting inside srv for its
  * client: it does not run app code meanwhile. Any app thread. */
 void srv__pool_blocking(srv_worker_t *w, int entering);

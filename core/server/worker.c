@@ -212,6 +212,8 @@ static void on_before_poll(uv_prepare_t *p)
 
     srv_atomic_store(&w->loop_awake, 0);
     drain_notifications(w);
+    /* Wake an app thread once for every job of this iteration. */
+    srv__pool_kick(w);
 }
 
 static void on_after_poll(uv_check_t *c)

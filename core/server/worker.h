@@ -88,6 +88,7 @@ struct srv_worker_s {
     size_t running;     /* threads running a job */
     size_t blocked;     /* of those, threads waiting inside srv for a client */
     uint64_t completed; /* jobs finished, ever: progress for the starve timer */
+    int kick;           /* jobs were dispatched in this loop iteration (loop) */
     uint64_t completed_seen;
     int pool_stop;
     uv_timer_t starve; /* wakes another thread for a job that waits */
