@@ -35,7 +35,7 @@ test-asan: deps
 	cmake -S . -B build-asan -DSRV_WERROR=ON -DSRV_SANITIZE=address,undefined -DCMAKE_BUILD_TYPE=Debug
 	cmake --build build-asan -j$(JOBS)
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
-	    LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
+	    LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp SRV_TEST_SANITIZER=address \
 	    ctest --test-dir build-asan --output-on-failure
 
 test-tsan: deps
@@ -45,7 +45,7 @@ test-tsan: deps
 	cmake --build build-tsan -j$(JOBS)
 	# The black-box suite: the threads are there. (Criterion cannot map its
 	# arena under TSan, and the unit tests are single-threaded anyway.)
-	ctest --test-dir build-tsan --output-on-failure -L blackbox
+	SRV_TEST_SANITIZER=thread ctest --test-dir build-tsan --output-on-failure -L blackbox
 
 fuzz-smoke: deps
 	@.ci/install-deps clang

@@ -17,6 +17,10 @@ import time
 SRV_BIN = os.environ.get(
     "SRV_BIN",
     os.path.join(os.path.dirname(__file__), "..", "..", "build", "service", "srv"))
+# Set when srv was built with a sanitizer: memory figures mean nothing then
+# (ASan keeps freed memory in quarantine on purpose).
+SANITIZED = os.environ.get("SRV_TEST_SANITIZER", "")
+
 # A command that runs the binary, e.g. "wine" for srv.exe.
 WRAPPER = os.environ.get("SRV_WRAPPER", "").split()
 # Under emulation (wine) everything is slower; tests scale their waits by it.

@@ -8,7 +8,7 @@ import tempfile
 
 import pytest
 
-from srvtest import Reader, Server, get, request
+from srvtest import SANITIZED, Reader, Server, get, request
 
 ROOT = os.path.join(os.path.dirname(__file__), "..", "..")
 SITE = os.path.join(ROOT, "examples", "site")
@@ -124,6 +124,7 @@ def pipelined(server, n, batch=100):
 
 
 @needs_wrk
+@pytest.mark.skipif(SANITIZED != "", reason="RSS means nothing under a sanitizer")
 def test_no_leak_over_200000_requests():
     with Server("--chdir", EXAMPLES, "hello:app") as s:
         pipelined(s, 10000)
