@@ -21,6 +21,18 @@ int srv_plat_listen(const struct srv_addr_s *a, int backlog, struct srv_listen_s
                     char *err, size_t errlen);
 /* Closes a listening socket that no worker adopted. */
 void srv_plat_listen_close(struct srv_listen_spec_s *s);
+/* Takes one connection from a non-blocking listening socket. Returns 0
+ * with a non-blocking socket in *out, SRV_EAGAIN when none waits (or one
+ * went away before it was taken), or SRV_E*. */
+int srv_plat_accept(uv_os_sock_t lsock, uv_os_sock_t *out);
+void srv_plat_sock_close(uv_os_sock_t sock);
+
+/* Makes sure the app loads before anything is bound. Unix: with
+ * --preload, load(app) runs here, in the master, and the workers inherit
+ * the app; without it, load(app) runs in a child process that only checks
+ * it, and each worker loads the app for itself. Windows: load(app) runs
+ * here. Returns 0, or SRV_EAPP after load() logged why. */
+int srv_plat_load_app(const srv_config_t *cfg, srv_app_t *app, int (*load)(srv_app_t *app));
 
 /* Files (the CRT descriptors libuv's uv_fs_* use on every system). */
 int srv_plat_fd_dup(int fd, int *out);
@@ -32,6 +44,9 @@ int srv_plat_fd_size(int fd, int64_t *size);
  * SRV_EAGAIN when the socket is full (after *sent bytes), SRV_ENOSYS where
  * the system has no such call (the caller then copies), or SRV_E*. */
 int srv_plat_sendfile(uv_os_fd_t sock, int fd, int64_t off, size_t len, size_t *sent);
+
+/* Resident memory of this process in bytes (0 if unknown). */
+uint64_t srv_plat_rss(void);
 
 /* Raises the soft limit of open files to the hard one, so that
  * worker_connections can be reached; returns the limit now in force (0 if

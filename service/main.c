@@ -13,6 +13,7 @@
 
 #include "app/builtin.h"
 #include "config/config.h"
+#include "platform.h"
 #include "srv.h"
 #ifdef SRV_HAVE_WSGI
 #include "wsgi/wsgi.h"
@@ -23,6 +24,50 @@ static const char *env_lookup(const char *name)
     return getenv(name);
 }
 
+typedef struct cmdline_s {
+    int argc;
+    char **argv;
+} cmdline_t;
+
+/* The whole configuration from its sources: defaults, the file, the
+ * environment, the command line. Returns a config (the caller owns it) or
+ * NULL with err filled in. */
+static srv_config_t *load_config(const cmdline_t *cl, srv_cli_action_t *action, char *err,
+                                 size_t errlen)
+{
+    srv_config_t *cfg = NULL;
+
+    if (srv_config_new(&cfg) != 0) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    if (srv_config_parse_args(cfg, cl->argc, cl->argv, action, err, errlen) != 0)
+        goto fail;
+    if (*action == SRV_CLI_HELP || *action == SRV_CLI_VERSION || *action == SRV_CLI_HELP_MARKDOWN)
+        return cfg;
+    if (srv_config_load_env(cfg, env_lookup, err, errlen) != 0 ||
+        (cfg->config_file != NULL &&
+         srv_config_load_file(cfg, cfg->config_file, err, errlen) != 0) ||
+        srv_config_validate(cfg, err, errlen) != 0)
+        goto fail;
+    return cfg;
+fail:
+    srv_config_free(cfg);
+    return NULL;
+}
+
+/* SIGHUP: the same sources, read again. */
+static srv_config_t *reload_config(void *arg)
+{
+    srv_cli_action_t action;
+    char err[1024];
+    srv_config_t *cfg = load_config(arg, &action, err, sizeof(err));
+
+    if (cfg == NULL)
+        fprintf(stderr, "srv: reload: %s; keeping the current configuration\n", err);
+    return cfg;
+}
+
 static int fail(const char *msg)
 {
     fprintf(stderr, "srv: error: %s\n", msg);
@@ -31,6 +76,7 @@ static int fail(const char *msg)
 
 int main(int argc, char **argv)
 {
+    static cmdline_t cl;
     srv_config_t *cfg = NULL;
     srv_cli_action_t action;
     const srv_app_t *app = NULL;
@@ -38,15 +84,13 @@ int main(int argc, char **argv)
     srv_app_t wsgi;
 #endif
     char err[1024];
-    int rc;
+    int rc = 0;
 
-    if (srv_config_new(&cfg) != 0)
-        return fail("out of memory");
-    rc = srv_config_parse_args(cfg, argc, argv, &action, err, sizeof(err));
-    if (rc != 0) {
-        rc = fail(err);
-        goto out;
-    }
+    cl.argc = argc;
+    cl.argv = argv;
+    cfg = load_config(&cl, &action, err, sizeof(err));
+    if (cfg == NULL)
+        return fail(err);
     switch (action) {
     case SRV_CLI_HELP:
         srv_config_usage(stdout, "srv");
@@ -57,24 +101,15 @@ int main(int argc, char **argv)
     case SRV_CLI_HELP_MARKDOWN:
         srv_config_markdown(stdout);
         goto out;
-    default:
-        break;
-    }
-    if (srv_config_load_env(cfg, env_lookup, err, sizeof(err)) != 0 ||
-        (cfg->config_file != NULL &&
-         srv_config_load_file(cfg, cfg->config_file, err, sizeof(err)) != 0) ||
-        srv_config_validate(cfg, err, sizeof(err)) != 0) {
-        rc = fail(err);
-        goto out;
-    }
-    if (action == SRV_CLI_PRINT_CONFIG) {
+    case SRV_CLI_PRINT_CONFIG:
         srv_config_print(cfg, stdout);
         goto out;
-    }
-    if (action == SRV_CLI_CHECK_CONFIG) {
+    case SRV_CLI_CHECK_CONFIG:
         printf("srv: configuration OK%s%s\n", cfg->config_file ? ": " : "",
                cfg->config_file ? cfg->config_file : "");
         goto out;
+    default:
+        break;
     }
 
     if (SRV_CFG_INT(cfg, builtin) >= 0) {
@@ -83,7 +118,7 @@ int main(int argc, char **argv)
 #ifdef SRV_HAVE_WSGI
         /* The app is imported before anything is bound: an import error
          * is a message with its traceback and exit code 4. */
-        if (srv_wsgi_load(cfg, &wsgi) != 0) {
+        if (srv_wsgi_app(cfg, &wsgi) != 0 || srv_plat_load_app(cfg, &wsgi, srv_wsgi_load) != 0) {
             rc = 4;
             goto out;
         }
@@ -102,6 +137,7 @@ int main(int argc, char **argv)
             fail("no app to serve: give MODULE:APP, or --builtin hello|echo|test (see srv --help)");
         goto out;
     }
+    srv_set_reload(reload_config, &cl);
     rc = srv_run(cfg, app);
     rc = rc == 0 ? 0 : rc == SRV_ECONFIG ? 2 : 1;
 out:

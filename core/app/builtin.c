@@ -130,9 +130,9 @@ out:
 }
 
 static const srv_app_t apps[] = {
-    {"hello", NULL, NULL, NULL, NULL, NULL, hello_handle, NULL, NULL},
-    {"echo", NULL, NULL, NULL, NULL, NULL, srv__builtin_echo, NULL, NULL},
-    {"test", NULL, NULL, NULL, NULL, NULL, srv__builtin_test, NULL, NULL},
+    {.name = "hello", .handle = hello_handle},
+    {.name = "echo", .handle = srv__builtin_echo},
+    {.name = "test", .handle = srv__builtin_test},
 };
 
 const srv_app_t *srv_builtin_app(const char *name)

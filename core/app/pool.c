@@ -28,6 +28,13 @@
 
 #define SRV_STARVE_MS 1
 
+/* The siblings balance new connections by it (worker.c). jobs_lock held. */
+static void publish_load_locked(srv_worker_t *w)
+{
+    if (w->env.slots != NULL)
+        srv_atomic_store(&w->env.slots->slot[w->env.self].busy, (int)w->load);
+}
+
 /* Gives the oldest job to the most recently idle thread; returns the
  * thread to post, or NULL. jobs_lock held. */
 static srv_pool_thread_t *hand_oldest_locked(srv_worker_t *w)
@@ -73,6 +80,8 @@ void srv__pool_dispatch(srv_worker_t *w, srv_req_t *x)
     uv_mutex_lock(&w->jobs_lock);
     x->queued_ms = uv_now(&w->loop);
     srv_list_push_tail(&w->jobs, &x->job_link);
+    w->load++;
+    publish_load_locked(w);
     uv_mutex_unlock(&w->jobs_lock);
     w->kick = 1;
 }
@@ -129,6 +138,8 @@ static srv_req_t *next_job(srv_pool_thread_t *t, int finished)
     if (finished) {
         w->running--;
         w->completed++;
+        w->load--;
+        publish_load_locked(w);
     }
     n = srv_list_pop_head(&w->jobs);
     if (n != NULL) {
@@ -157,6 +168,8 @@ static void pool_main(void *arg)
 
     if (w->app.thread_init != NULL && w->app.thread_init(w->app.data) != 0)
         srv_log_error("app thread initialisation failed; the thread serves anyway");
+    if (w->app.thread_ident != NULL)
+        t->ident = w->app.thread_ident(w->app.data);
     while ((x = next_job(t, finished)) != NULL) {
         int aborted, rc;
 

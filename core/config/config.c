@@ -147,6 +147,8 @@ static const char *allowed_str(int k, char *buf, size_t len)
             snprintf(buf, len, "HOST:PORT, [IPV6]:PORT, :PORT, HOST or unix:PATH");
         else if (k == SRV_K_access_log_format)
             snprintf(buf, len, "text with %%(x)s atoms, see --help");
+        else if (k == SRV_K_umask)
+            snprintf(buf, len, "an octal mode such as 0022");
         else
             snprintf(buf, len, "any text");
         break;
@@ -271,6 +273,15 @@ static int check_item(int k, const char *s, const char **why)
     }
     if (k == SRV_K_access_log_format)
         return srv_accesslog_check(s, why) == 0 ? 0 : -1;
+    if (k == SRV_K_umask && s[0] != '\0') {
+        size_t i;
+
+        for (i = 0; s[i]; i++)
+            if (s[i] < '0' || s[i] > '7' || i > 3 || (i == 3 && s[0] != '0')) {
+                *why = "not an octal mode"; /* at most 0777 */
+                return -1;
+            }
+    }
     return 0;
 }
 

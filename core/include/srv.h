@@ -168,6 +168,22 @@ typedef struct srv_app_s {
      * threads run. wait_begin's return value is passed to wait_end. */
     void *(*wait_begin)(void *data);
     void (*wait_end)(void *data, void *token);
+
+    /* Around fork() in a process that has already loaded the app (the
+     * prefork master with --preload): fork_prepare just before, then
+     * fork_parent in the parent and fork_child in the new process. Main
+     * thread, no app thread running. */
+    void (*fork_prepare)(void *data);
+    void (*fork_parent)(void *data);
+    void (*fork_child)(void *data);
+
+    /* The app's own name for the calling app thread (Python's thread
+     * ident), asked once on each app thread; report_stuck() gets it back. */
+    uint64_t (*thread_ident)(void *data);
+    /* A request on the app thread `ident` ran past `timeout`: log where it
+     * is (for Python, its stack). Called on a helper thread that may block;
+     * never on the loop thread. */
+    void (*report_stuck)(void *data, uint64_t ident);
 } srv_app_t;
 
 /* Returns the parsed request. Borrowed; valid until handle() returns. */
@@ -228,6 +244,12 @@ int srv_resp_started(const srv_req_t *req);
  * platform. Returns 0 after a clean stop, or an SRV_E* code. Call it once,
  * from the main thread. cfg and app are borrowed until it returns. */
 int srv_run(const srv_config_t *cfg, const srv_app_t *app);
+
+/* On a reload (SIGHUP), srv_run() calls fn(arg) for the new configuration:
+ * a new config that srv then owns, or NULL to keep the current one (fn
+ * logs why). Without it a reload keeps the configuration. */
+typedef srv_config_t *(*srv_reload_fn)(void *arg);
+void srv_set_reload(srv_reload_fn fn, void *arg);
 
 /* Asks a running srv_run() to stop: gracefully (finish what is in flight,
  * up to graceful_timeout) when graceful is nonzero, else at once. Safe from

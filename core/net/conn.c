@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "app/pool.h"
+#include "platform.h"
 #include "util/alloc.h"
 #include "util/clock.h"
 #include "util/error.h"
@@ -63,6 +64,7 @@ static void on_close(uv_handle_t *h)
     c->handle_closed = 1;
     srv_list_unlink(&c->link);
     c->w->nconns--;
+    srv__worker_publish_conns(c->w);
     maybe_free(c);
 }
 
@@ -235,7 +237,9 @@ static void peer_name(srv_conn_t *c)
     c->remote_port = port[0] << 8 | port[1];
 }
 
-void srv_conn_accept(srv_listener_t *l)
+/* A new connection: accepted here from l's handle (have_sock 0), or
+ * already accepted by the worker (sock). */
+static void conn_open(srv_listener_t *l, uv_os_sock_t sock, int have_sock)
 {
     srv_worker_t *w = l->w;
     srv_conn_t *c = conn_new(w);
@@ -243,6 +247,8 @@ void srv_conn_accept(srv_listener_t *l)
 
     if (c == NULL) {
         srv_log_error("accept: out of memory");
+        if (have_sock)
+            srv_plat_sock_close(sock);
         return;
     }
     c->listener = l;
@@ -252,13 +258,23 @@ void srv_conn_accept(srv_listener_t *l)
         rc = uv_tcp_init(&w->loop, &c->h.tcp);
     if (rc != 0) {
         conn_free(c);
+        if (have_sock)
+            srv_plat_sock_close(sock);
         return;
     }
     c->h.handle.data = c;
     srv_list_push_tail(&w->conns, &c->link);
     w->nconns++;
+    srv__worker_publish_conns(w);
     w->nlive++;
-    rc = uv_accept(&l->h.stream, &c->h.stream);
+    if (!have_sock)
+        rc = uv_accept(&l->h.stream, &c->h.stream);
+    else if (l->spec.is_unix)
+        rc = uv_pipe_open(&c->h.pipe, (uv_file)sock);
+    else
+        rc = uv_tcp_open(&c->h.tcp, sock);
+    if (rc != 0 && have_sock)
+        srv_plat_sock_close(sock);
     if (rc != 0) {
         c->state = SRV_CS_CLOSED;
         uv_close(&c->h.handle, on_close);
@@ -274,6 +290,16 @@ void srv_conn_accept(srv_listener_t *l)
         return;
     }
     srv__conn_update_reading(c);
+}
+
+void srv_conn_accept(srv_listener_t *l)
+{
+    conn_open(l, (uv_os_sock_t)0, 0);
+}
+
+void srv_conn_adopt(srv_listener_t *l, uv_os_sock_t sock)
+{
+    conn_open(l, sock, 1);
 }
 
 /* ---- The body ---- */
@@ -467,6 +493,7 @@ static void reset_exchange(srv_conn_t *c)
     c->body_left = 0;
     c->body_complete = 1;
     c->paused = 0;
+    c->deadline_hit = 0;
     c->resp_bytes_total = 0;
 }
 
@@ -775,7 +802,12 @@ void srv__conn_end_exchange(srv_conn_t *c)
     w->nrequests++;
     if (w->accesslog != NULL)
         log_access(c);
-    if (c->x.loop_close || c->close_after || c->peer_eof || w->stopping || !w->keepalive_on) {
+    /* Stopping, a connection whose response promised keep-alive stays
+     * open while idle connections do (idle_grace_until): the client's
+     * next request, maybe on its way, gets an answer with
+     * "Connection: close" rather than a closed connection. */
+    if (c->x.loop_close || c->close_after || c->peer_eof || !w->keepalive_on ||
+        (w->stopping && w->idle_grace_until == 0)) {
         srv__conn_close_gently(c);
         return;
     }
@@ -830,6 +862,39 @@ void srv__conn_on_timeout(srv_conn_t *c)
     }
 }
 
+void srv__conn_check_deadline(srv_conn_t *c, uint64_t now)
+{
+    srv_worker_t *w = c->w;
+    srv_req_t *x = &c->x;
+    uint64_t ident = 0;
+
+    if (!c->app_busy || c->deadline_hit || c->state == SRV_CS_CLOSED ||
+        now - x->start_ms < w->ms_timeout)
+        return;
+    c->deadline_hit = 1;
+    uv_mutex_lock(&w->lock);
+    if (x->thread != NULL)
+        ident = x->thread->ident;
+    /* srv gives up on the exchange: the app's next read or write fails
+     * and whatever it still queues is thrown away (drain_notifications). */
+    x->state |= X_ABORTED;
+    if (x->state & (X_WAIT_BODY | X_WAIT_OUT)) {
+        x->state &= ~(X_WAIT_BODY | X_WAIT_OUT);
+        uv_cond_signal(&x->thread->cond);
+    }
+    uv_mutex_unlock(&w->lock);
+    srv_log_error("Request timed out after %llu s: %.*s %.*s from %s",
+                  (unsigned long long)((now - x->start_ms) / 1000), (int)x->view.method.len,
+                  x->view.method.p, (int)(x->view.target.len > 200 ? 200 : x->view.target.len),
+                  x->view.target.p, c->remote_addr[0] ? c->remote_addr : "-");
+    srv__worker_report_stuck(w, ident);
+    if (c->resp_bytes_total == 0 && !c->writing && srv_list_empty(&c->wq))
+        srv__conn_send_error(c, 504, "the app did not answer within the timeout");
+    else
+        srv__conn_abort(c, "request timed out");
+    srv__worker_retire(w, "a request ran past timeout");
+}
+
 void srv__conn_stop(srv_conn_t *c, int graceful)
 {
     if (c->state == SRV_CS_CLOSED)
@@ -838,9 +903,10 @@ void srv__conn_stop(srv_conn_t *c, int graceful)
         srv__conn_abort(c, NULL);
         return;
     }
-    c->close_after = 1;
+    /* Exchanges in progress end with "Connection: close" if their head is
+     * not out yet (req.c) and, otherwise, as srv__conn_end_exchange says. */
     if ((c->state == SRV_CS_IDLE || (c->state == SRV_CS_HEAD && c->rpos == c->rbuf.len)) &&
-        !c->writing && srv_list_empty(&c->wq))
+        !c->writing && srv_list_empty(&c->wq) && uv_now(&c->w->loop) >= c->w->idle_grace_until)
         srv__conn_abort(c, NULL);
 }
 

@@ -65,6 +65,7 @@ struct srv_conn_s {
     int app_busy;      /* dispatched and not yet released by the app */
     int handle_closed; /* the handle's close callback ran */
     int close_after;   /* close once the current response is out */
+    int deadline_hit;  /* the running request passed `timeout` */
     int paused;        /* body reading stopped: the ring is full */
 
     srv_buf_t rbuf; /* bytes read; [rpos, len) not consumed yet */
@@ -96,13 +97,22 @@ struct srv_conn_s {
     srv_req_t x; /* the exchange of the current request */
 };
 
-/* Accepts one connection from l (loop thread). */
+/* Accepts one connection from l's libuv handle (loop thread). */
 void srv_conn_accept(srv_listener_t *l);
+/* Serves sock, a connection the worker took from l itself (loop thread);
+ * the connection owns sock from now on, even on failure. */
+void srv_conn_adopt(srv_listener_t *l, uv_os_sock_t sock);
 /* Applies what the app thread posted for x (loop thread). state is x->state
  * read under the lock together with events. */
 void srv__conn_on_app(srv_conn_t *c, unsigned events, unsigned state);
 /* A deadline on c's timeout list passed (loop thread). */
 void srv__conn_on_timeout(srv_conn_t *c);
+/* Checks the running request against `timeout` (loop thread): past it,
+ * the request is logged with the app's stack, answered 504 if nothing was
+ * sent (else the connection closes), abandoned by srv, and the worker
+ * retires. */
+void srv__conn_check_deadline(srv_conn_t *c, uint64_t now);
+
 /* The worker is stopping: close c if it is idle, else let it finish its
  * exchange and close (graceful), or close it now (loop thread). */
 void srv__conn_stop(srv_conn_t *c, int graceful);

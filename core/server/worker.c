@@ -2,11 +2,13 @@
  * app threads, and stopping. */
 #include "server/worker.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "app/exchange.h"
 #include "app/pool.h"
 #include "net/conn.h"
+#include "platform.h"
 #include "util/alloc.h"
 #include "util/error.h"
 #include "util/log.h"
@@ -14,6 +16,14 @@
 #define SRV_TICK_MS        250
 #define SRV_LINGER_MS      5000
 #define SRV_STUCK_GRACE_MS 3000
+/* On a graceful stop an idle keep-alive connection stays open this long:
+ * a client that sends its next request meanwhile gets the response with
+ * "Connection: close", rather than a close racing its request (which it
+ * would see as an error). */
+#define SRV_IDLE_GRACE_MS         1000
+#define SRV_ACCEPT_BATCH          16 /* connections taken per wake-up, at most */
+#define SRV_ACCEPT_PAUSE_MS       2  /* over its share, a worker looks again after this */
+#define SRV_ACCEPT_ERROR_PAUSE_MS 100
 
 /* ---- Timeouts ---- */
 
@@ -73,6 +83,8 @@ static void expire(srv_worker_t *w, uint64_t now)
 
 static void close_handles(srv_worker_t *w)
 {
+    if (!uv_is_closing((uv_handle_t *)&w->accept_retry))
+        uv_close((uv_handle_t *)&w->accept_retry, NULL);
     if (!uv_is_closing((uv_handle_t *)&w->starve))
         uv_close((uv_handle_t *)&w->starve, NULL);
     if (!uv_is_closing((uv_handle_t *)&w->before_poll))
@@ -91,13 +103,21 @@ void srv__worker_check_stopped(srv_worker_t *w)
         close_handles(w);
 }
 
+static void on_listener_closed(uv_handle_t *h)
+{
+    srv_listener_t *l = h->data;
+
+    if (l->shared) /* a poll handle does not own its socket */
+        srv_plat_sock_close(l->spec.sock);
+}
+
 static void close_listeners(srv_worker_t *w)
 {
     size_t i;
 
     for (i = 0; i < w->nlisteners; i++) {
         if (w->listeners[i].open) {
-            uv_close(&w->listeners[i].h.handle, NULL);
+            uv_close(&w->listeners[i].h.handle, on_listener_closed);
             w->listeners[i].open = 0;
         }
     }
@@ -110,6 +130,7 @@ static void begin_stop(srv_worker_t *w, int graceful)
     if (!w->stopping) {
         w->stopping = 1;
         w->stop_deadline = uv_now(&w->loop) + (graceful ? w->ms_graceful : 0);
+        w->idle_grace_until = graceful ? uv_now(&w->loop) + SRV_IDLE_GRACE_MS : 0;
         uv_mutex_lock(&w->lock);
         w->stopping_shared = 1;
         uv_mutex_unlock(&w->lock);
@@ -124,12 +145,88 @@ static void begin_stop(srv_worker_t *w, int graceful)
     srv__worker_check_stopped(w);
 }
 
+/* Publishes this worker's state for the master and its siblings. */
+static void publish(srv_worker_t *w)
+{
+    srv_worker_slot_t *s;
+
+    if (w->env.slots == NULL)
+        return;
+    s = &w->env.slots->slot[w->env.self];
+    srv_atomic_store(&s->heartbeat, (int)(uv_hrtime() / 1000000000u));
+    srv_atomic_store(&s->requests, (int)(w->nrequests & 0x7fffffff));
+}
+
+/* Requests past their deadline, and the limits that retire a worker. */
+static void check_limits(srv_worker_t *w, uint64_t now)
+{
+    if (w->ms_timeout > 0) {
+        srv_list_t *n, *next;
+
+        for (n = w->conns.next; n != &w->conns; n = next) {
+            next = n->next;
+            srv__conn_check_deadline(srv_list_entry(n, srv_conn_t, link), now);
+        }
+    }
+    if (w->retiring)
+        return;
+    if (w->max_rss > 0 && now >= w->next_rss_check) {
+        uint64_t rss = srv_plat_rss();
+
+        w->next_rss_check = now + 1000;
+        if (rss > w->max_rss) {
+            char why[128];
+
+            snprintf(why, sizeof(why), "memory %llu MB over max_worker_memory",
+                     (unsigned long long)(rss >> 20));
+            srv__worker_retire(w, why);
+        }
+    }
+}
+
+static void reporter_main(void *arg)
+{
+    srv_worker_t *w = arg;
+
+    w->app.report_stuck(w->app.data, w->reporter_ident);
+    srv_atomic_store(&w->reporter_done, 1);
+}
+
+void srv__worker_report_stuck(srv_worker_t *w, uint64_t ident)
+{
+    if (w->app.report_stuck == NULL || w->reporter_started || ident == 0)
+        return;
+    w->reporter_ident = ident;
+    if (uv_thread_create(&w->reporter, reporter_main, w) == 0)
+        w->reporter_started = 1;
+}
+
+void srv__worker_retire(srv_worker_t *w, const char *why)
+{
+    if (w->retiring || w->stopping)
+        return;
+    w->retiring = 1;
+    srv_log_info("Worker retiring (%s); a replacement is starting", why);
+    if (w->env.slots != NULL)
+        srv_atomic_store(&w->env.slots->slot[w->env.self].state, SRV_SLOT_RETIRING);
+    /* The master starts the replacement first, so that nothing waits. */
+    if (w->env.on_retire != NULL)
+        w->env.on_retire(w->env.data, why);
+    begin_stop(w, 1);
+}
+
 static void on_tick(uv_timer_t *t)
 {
     srv_worker_t *w = t->data;
     uint64_t now = uv_now(&w->loop);
 
     expire(w, now);
+    check_limits(w, now);
+    publish(w);
+    if (w->stopping && w->idle_grace_until != 0 && now >= w->idle_grace_until) {
+        w->idle_grace_until = 0;
+        begin_stop(w, 1); /* closes the connections still idle */
+    }
     if (w->stopping && now >= w->stop_deadline) {
         if (w->nconns > 0) {
             srv_log_warn("Graceful timeout: closing %zu connection%s", w->nconns,
@@ -144,6 +241,12 @@ static void on_tick(uv_timer_t *t)
             close_handles(w);
         }
     }
+}
+
+void srv_worker_reopen_logs(srv_worker_t *w)
+{
+    srv_atomic_store(&w->reopen, 1);
+    uv_async_send(&w->notify);
 }
 
 void srv_worker_stop(srv_worker_t *w, int graceful)
@@ -177,7 +280,15 @@ static void drain_notifications(srv_worker_t *w)
         x->ev_seen = x->events;
         x->st_seen = x->state;
         x->events = 0;
-        srv_list_splice_tail(&x->conn->wq, &x->out);
+        if (x->state & X_ABORTED) {
+            /* srv gave up on this exchange: its output goes nowhere. */
+            srv_list_t *b;
+
+            while ((b = srv_list_pop_head(&x->out)) != NULL)
+                srv_oblock_free(srv_list_entry(b, srv_oblock_t, link));
+        } else {
+            srv_list_splice_tail(&x->conn->wq, &x->out);
+        }
         x->ready_next = NULL;
         *tail = x;
         tail = &x->ready_next;
@@ -197,6 +308,12 @@ static void on_notify(uv_async_t *a)
     int mode;
 
     drain_notifications(w);
+    if (srv_atomic_load(&w->reopen)) {
+        srv_atomic_store(&w->reopen, 0);
+        srv_log_reopen();
+        if (w->accesslog != NULL)
+            srv_accesslog_reopen(w->accesslog);
+    }
     mode = srv_atomic_load(&w->stop_mode);
     if (mode != 0 && (!w->stopping || mode == 2))
         begin_stop(w, mode == 1);
@@ -214,6 +331,10 @@ static void on_before_poll(uv_prepare_t *p)
     drain_notifications(w);
     /* Wake an app thread once for every job of this iteration. */
     srv__pool_kick(w);
+    /* Checked here, once per iteration: a worker serves max_requests, not
+     * what a tick lets through. */
+    if (w->max_requests > 0 && w->nrequests >= w->max_requests && !w->retiring)
+        srv__worker_retire(w, "max_requests reached");
 }
 
 static void on_after_poll(uv_check_t *c)
@@ -222,6 +343,113 @@ static void on_after_poll(uv_check_t *c)
 }
 
 /* ---- Listeners ---- */
+
+/* With siblings sharing the listening socket, the kernel wakes all of them
+ * for a new connection and the first to ask gets it; a burst of connects
+ * (a load balancer, a benchmark opening its pool) can then pile onto one
+ * worker, and a worker busy with a long request takes connections an idle
+ * sibling would serve at once. So a worker leaves new connections in the
+ * shared queue for a moment (libuv stops polling the socket until the one
+ * it holds is accepted) when a ready sibling with a live heartbeat holds
+ * clearly fewer connections, or has no request in its app while this one
+ * has. */
+static int over_fair_share(srv_worker_t *w)
+{
+    size_t i, used, least = (size_t)-1, mine = w->nconns, slack;
+    int idle_sibling = 0, now = (int)(uv_hrtime() / 1000000000u);
+    int my_load;
+
+    if (w->env.slots == NULL)
+        return 0;
+    used = (size_t)srv_atomic_load(&w->env.slots->used);
+    my_load = srv_atomic_load(&w->env.slots->slot[w->env.self].busy);
+    for (i = 0; i < used && i < SRV_MAX_WORKERS; i++) {
+        srv_worker_slot_t *s = &w->env.slots->slot[i];
+        size_t c;
+
+        if (i == w->env.self || srv_atomic_load(&s->state) != SRV_SLOT_READY ||
+            now - srv_atomic_load(&s->heartbeat) > 2)
+            continue;
+        c = (size_t)srv_atomic_load(&s->conns);
+        if (c < least)
+            least = c;
+        if (my_load > 0 && srv_atomic_load(&s->busy) == 0)
+            idle_sibling = 1;
+    }
+    if (least == (size_t)-1)
+        return 0;
+    slack = least / 8 > 4 ? least / 8 : 4;
+    return mine > least + slack || idle_sibling;
+}
+
+static void on_readable(uv_poll_t *p, int status, int events);
+
+/* Polls (or stops polling) every shared listening socket. */
+static void poll_listeners(srv_worker_t *w, int on)
+{
+    size_t i;
+
+    for (i = 0; i < w->nlisteners; i++) {
+        srv_listener_t *l = &w->listeners[i];
+
+        if (l->open && l->shared) {
+            if (on)
+                uv_poll_start(&l->h.poll, UV_READABLE, on_readable);
+            else
+                uv_poll_stop(&l->h.poll);
+        }
+    }
+}
+
+static void on_accept_retry(uv_timer_t *t)
+{
+    srv_worker_t *w = t->data;
+
+    if (w->stopping)
+        return;
+    if (over_fair_share(w))
+        uv_timer_start(t, on_accept_retry, SRV_ACCEPT_PAUSE_MS, 0);
+    else
+        poll_listeners(w, 1);
+}
+
+/* A shared listening socket is readable: take connections one at a time
+ * while this worker is within its fair share (the rest stay queued in the
+ * kernel for the siblings, which were woken too). */
+static void on_readable(uv_poll_t *p, int status, int events)
+{
+    srv_listener_t *l = p->data;
+    srv_worker_t *w = l->w;
+    int i;
+
+    (void)events;
+    if (status < 0) {
+        srv_log_error("accept on %s: %s", l->spec.display, uv_strerror(status));
+        return;
+    }
+    for (i = 0; i < SRV_ACCEPT_BATCH && l->open; i++) {
+        uv_os_sock_t sock;
+        int rc;
+
+        if (over_fair_share(w)) {
+            poll_listeners(w, 0);
+            uv_timer_start(&w->accept_retry, on_accept_retry, SRV_ACCEPT_PAUSE_MS, 0);
+            return;
+        }
+        rc = srv_plat_accept(l->spec.sock, &sock);
+        if (rc == SRV_EAGAIN)
+            return;
+        if (rc != 0) {
+            /* Out of file descriptors, most likely: pause rather than spin
+             * on a socket that stays readable. */
+            srv_log_error("accept on %s: %s", l->spec.display, srv_strerror(rc));
+            poll_listeners(w, 0);
+            uv_timer_start(&w->accept_retry, on_accept_retry, SRV_ACCEPT_ERROR_PAUSE_MS, 0);
+            return;
+        }
+        srv_conn_adopt(l, sock);
+    }
+}
 
 static void on_connection(uv_stream_t *server, int status)
 {
@@ -240,6 +468,16 @@ static int open_listener(srv_worker_t *w, srv_listener_t *l, const srv_listen_sp
 
     l->w = w;
     l->spec = *spec;
+    /* Sockets shared with sibling workers: accept by hand, to balance. */
+    l->shared = w->env.slots != NULL && !SRV_CFG_INT(w->cfg, reuse_port);
+    if (l->shared) {
+        rc = uv_poll_init_socket(&w->loop, &l->h.poll, spec->sock);
+        if (rc != 0)
+            return rc;
+        l->h.handle.data = l;
+        l->open = 1;
+        return uv_poll_start(&l->h.poll, UV_READABLE, on_readable);
+    }
     if (spec->is_unix) {
         rc = uv_pipe_init(&w->loop, &l->h.pipe, 0);
         if (rc == 0)
@@ -259,7 +497,7 @@ static int open_listener(srv_worker_t *w, srv_listener_t *l, const srv_listen_sp
 /* ---- Life cycle ---- */
 
 int srv_worker_create(srv_worker_t **out, const srv_config_t *cfg, const srv_app_t *app,
-                      const srv_listen_spec_t *socks, size_t nsocks)
+                      const srv_listen_spec_t *socks, size_t nsocks, const srv_worker_env_t *env)
 {
     srv_worker_t *w;
     size_t i;
@@ -289,6 +527,20 @@ int srv_worker_create(srv_worker_t **out, const srv_config_t *cfg, const srv_app
     w->write_buffer = (size_t)SRV_CFG_INT(cfg, write_buffer_size);
     w->max_conns = (size_t)SRV_CFG_INT(cfg, worker_connections);
     w->max_body = SRV_CFG_INT(cfg, limit_request_body);
+    w->ms_timeout = (uint64_t)SRV_CFG_INT(cfg, timeout) * 1000;
+    w->max_rss = (uint64_t)SRV_CFG_INT(cfg, max_worker_memory);
+    if (SRV_CFG_INT(cfg, max_requests) > 0) {
+        uint64_t jitter = (uint64_t)SRV_CFG_INT(cfg, max_requests_jitter), r = 0;
+
+        /* Spread the restarts, as gunicorn does: 0..jitter more. */
+        if (jitter > 0 && uv_random(NULL, NULL, &r, sizeof(r), 0, NULL) == 0)
+            jitter = r % (jitter + 1);
+        else
+            jitter = 0;
+        w->max_requests = (uint64_t)SRV_CFG_INT(cfg, max_requests) + jitter;
+    }
+    if (env != NULL)
+        w->env = *env;
     srv_list_init(&w->jobs);
     srv_list_init(&w->notify_q);
     srv_list_init(&w->conns);
@@ -317,6 +569,8 @@ int srv_worker_create(srv_worker_t **out, const srv_config_t *cfg, const srv_app
     w->tick.data = w;
     uv_timer_init(&w->loop, &w->starve);
     w->starve.data = w;
+    uv_timer_init(&w->loop, &w->accept_retry);
+    w->accept_retry.data = w;
     uv_prepare_init(&w->loop, &w->before_poll);
     w->before_poll.data = w;
     uv_check_init(&w->loop, &w->after_poll);
@@ -370,24 +624,36 @@ int srv_worker_run(srv_worker_t *w)
         if (rc != 0) {
             srv_log_error("app %s: worker initialisation failed: %s",
                           w->app.name ? w->app.name : "", srv_strerror(rc));
-            return rc;
+            goto fail;
         }
     }
     w->app_inited = 1;
     rc = srv__pool_start(w, (size_t)SRV_CFG_INT(w->cfg, threads));
     if (rc != 0) {
         srv_log_error("cannot start app threads: %s", srv_strerror(rc));
-        begin_stop(w, 0);
-        uv_run(&w->loop, UV_RUN_DEFAULT);
-        return rc;
+        goto fail;
     }
     uv_timer_start(&w->tick, on_tick, SRV_TICK_MS, SRV_TICK_MS);
+    if (w->env.slots != NULL) {
+        srv_atomic_store(&w->env.slots->slot[w->env.self].state, SRV_SLOT_READY);
+        publish(w);
+    }
+    if (w->env.on_ready != NULL)
+        w->env.on_ready(w->env.data);
     /* A stop asked for before the loop ran is still pending in stop_mode. */
     if (srv_atomic_load(&w->stop_mode) != 0)
         uv_async_send(&w->notify);
     uv_run(&w->loop, UV_RUN_DEFAULT);
     srv__pool_stop(w, !w->stuck);
+    /* A reporter still blocked is left behind with the stuck thread. */
+    if (w->reporter_started && srv_atomic_load(&w->reporter_done))
+        uv_thread_join(&w->reporter);
     return 0;
+fail:
+    /* Nothing was served: close the listeners and the loop's handles. */
+    begin_stop(w, 0);
+    uv_run(&w->loop, UV_RUN_DEFAULT);
+    return rc;
 }
 
 void srv_worker_destroy(srv_worker_t *w)

@@ -15,6 +15,7 @@
 #include "http/parser.h"
 #include "srv.h"
 #include "util/accesslog.h"
+#include "server/slots.h"
 #include "util/atomic.h"
 #include "util/list.h"
 
@@ -30,16 +31,32 @@ typedef struct srv_listen_spec_s {
     char display[300]; /* "http://127.0.0.1:8000" or "unix:/run/srv.sock" */
 } srv_listen_spec_t;
 
+/* What the process model gives a worker (all borrowed; may be NULL/0 for a
+ * worker that runs alone, as on Windows). */
+typedef struct srv_worker_env_s {
+    srv_slot_table_t *slots; /* every worker's slot, shared memory */
+    size_t self;             /* this worker's index in slots */
+    void *data;              /* for the callbacks */
+    /* The worker is serving (loop thread). */
+    void (*on_ready)(void *data);
+    /* The worker wants a replacement (max_requests, max_worker_memory, a
+     * request past its timeout); it stops accepting and drains right
+     * after. Loop thread. */
+    void (*on_retire)(void *data, const char *why);
+} srv_worker_env_t;
+
 typedef struct srv_listener_s {
     union {
         uv_tcp_t tcp;
         uv_pipe_t pipe;
         uv_stream_t stream;
         uv_handle_t handle;
+        uv_poll_t poll; /* shared: the worker accepts by hand (balancing) */
     } h;
     srv_worker_t *w;
     srv_listen_spec_t spec;
     int open;
+    int shared; /* shared with sibling workers */
 } srv_listener_t;
 
 /* Timeout lists: within one list every connection has the same timeout,
@@ -49,6 +66,7 @@ enum { SRV_TQ_HEAD = 0, SRV_TQ_IDLE, SRV_TQ_BODY, SRV_TQ_WRITE, SRV_TQ_LINGER, S
 
 typedef struct srv_pool_thread_s {
     uv_thread_t tid;
+    uint64_t ident; /* the app's name for this thread (app.thread_ident) */
     srv_worker_t *w;
     uv_cond_t cond; /* waits on it (with w->lock) for body bytes or drain */
     uv_sem_t wake;  /* posted when a job is handed to this idle thread */
@@ -86,6 +104,7 @@ struct srv_worker_s {
     srv_list_t jobs; /* srv_req_t waiting for an app thread */
     srv_pool_thread_t *idle;
     size_t running;     /* threads running a job */
+    size_t load;        /* jobs dispatched and not finished (queued or running) */
     size_t blocked;     /* of those, threads waiting inside srv for a client */
     uint64_t completed; /* jobs finished, ever: progress for the starve timer */
     int kick;           /* jobs were dispatched in this loop iteration (loop) */
@@ -100,6 +119,7 @@ struct srv_worker_s {
 
     /* Set from any thread or a signal handler, then notify is sent. */
     srv_atomic_int_t stop_mode; /* 0, 1 graceful, 2 now */
+    srv_atomic_int_t reopen;    /* reopen the log files */
 
     /* App threads. */
     srv_pool_thread_t *threads; /* owned array */
@@ -112,22 +132,41 @@ struct srv_worker_s {
     srv_list_t tq[SRV_TQ_COUNT];
     int stopping;
     uint64_t stop_deadline;
+    uint64_t idle_grace_until;  /* when stopping, idle keep-alive connections close then */
     srv_accesslog_t *accesslog; /* owned; NULL when off */
     uint64_t nrequests;
     int app_inited;
     int stuck; /* app threads did not return: leave them and the memory */
+
+    srv_worker_env_t env;
+    uint64_t ms_timeout;   /* per-request deadline, 0 for none */
+    uint64_t max_requests; /* with jitter; 0 for none */
+    uint64_t max_rss;      /* bytes; 0 for none */
+    uint64_t next_rss_check;
+    int retiring;
+    uv_timer_t accept_retry; /* resumes accepting after a balancing pause */
+
+    /* A thread that logs where a stuck request is (app.report_stuck). */
+    uv_thread_t reporter;
+    uint64_t reporter_ident;
+    int reporter_started;
+    srv_atomic_int_t reporter_done;
 };
 
 /* Creates a worker for cfg and app on the given sockets (borrowed array;
- * the sockets are adopted). Returns 0 or an SRV_E* code; on failure the
- * sockets are left open for the caller. Main thread. */
+ * the sockets are adopted). env may be NULL (a worker alone). Returns 0 or
+ * an SRV_E* code; on failure the sockets are left open for the caller.
+ * Main thread. */
 int srv_worker_create(srv_worker_t **out, const srv_config_t *cfg, const srv_app_t *app,
-                      const srv_listen_spec_t *socks, size_t nsocks);
+                      const srv_listen_spec_t *socks, size_t nsocks, const srv_worker_env_t *env);
 /* Runs the loop until the worker has stopped. Returns 0 or SRV_E*. */
 int srv_worker_run(srv_worker_t *w);
 /* Asks the worker to stop (graceful: finish what is in flight, up to
  * graceful_timeout). Any thread; async-signal-safe. */
 void srv_worker_stop(srv_worker_t *w, int graceful);
+/* Asks the worker to reopen its log files (SIGUSR1). Any thread;
+ * async-signal-safe. */
+void srv_worker_reopen_logs(srv_worker_t *w);
 /* Frees a worker whose run returned (or that never ran). */
 void srv_worker_destroy(srv_worker_t *w);
 
@@ -139,6 +178,23 @@ void srv__worker_timeout_clear(srv_conn_t *c);
 /* Wakes the loop after x was queued on notify_q, unless it is awake and
  * will drain the queue before it blocks. Any thread; call without locks. */
 void srv__worker_wake(srv_worker_t *w);
+
+/* Logs where the request stuck on app thread `ident` is, from a helper
+ * thread (the app may need a lock the stuck thread holds). Once per
+ * worker: it retires after that. Loop thread. */
+void srv__worker_report_stuck(srv_worker_t *w, uint64_t ident);
+
+/* Tells the siblings how many connections this worker holds (they balance
+ * accepts by it). Loop thread; one atomic store per connection. */
+static inline void srv__worker_publish_conns(srv_worker_t *w)
+{
+    if (w->env.slots != NULL)
+        srv_atomic_store(&w->env.slots->slot[w->env.self].conns, (int)w->nconns);
+}
+
+/* Retires the worker: asks for a replacement, then stops gracefully.
+ * Loop thread. */
+void srv__worker_retire(srv_worker_t *w, const char *why);
 
 /* Ends the loop once a stopping worker has no connection left. */
 void srv__worker_check_stopped(srv_worker_t *w);

@@ -188,11 +188,13 @@ static void worker_exit(void *data)
 {
     srv_wsgi_t *w = data;
 
-    PyEval_RestoreThread(w->main_ts);
-    free_state(w);
-    if (Py_FinalizeEx() != 0)
-        srv_log_warn("Python reported errors while finalising");
-    srv_free(w);
+    if (w->loaded) {
+        PyEval_RestoreThread(w->main_ts);
+        free_state(w);
+        if (Py_FinalizeEx() != 0)
+            srv_log_warn("Python reported errors while finalising");
+        w->loaded = 0;
+    }
 }
 
 /* ---- Loading ---- */
@@ -267,32 +269,27 @@ static PyObject *load_helpers(void)
     return mod;
 }
 
-int srv_wsgi_load(const srv_config_t *cfg, srv_app_t *app)
+/* Initialises Python and imports the app into w. */
+static int load(srv_wsgi_t *w)
 {
+    const srv_config_t *cfg = w->cfg;
     const srv_cval_t *pp = &cfg->v[SRV_K_pythonpath];
     const char *spec = SRV_CFG_STR(cfg, app);
     const char *root = SRV_CFG_STR(cfg, root_path);
     const char *chdir_to = SRV_CFG_STR(cfg, chdir);
     char cwd[4096];
     size_t cwdlen = sizeof(cwd), i;
-    srv_wsgi_t *w;
     PyObject *specobj = NULL; /* new ref */
     int ok = 0;
 
-    w = srv_calloc(1, sizeof(*w));
-    if (w == NULL)
-        return SRV_ENOMEM;
     if (chdir_to[0] != '\0' && uv_chdir(chdir_to) != 0) {
         srv_log_error("cannot change to directory '%s' (chdir)", chdir_to);
-        srv_free(w);
         return SRV_EAPP;
     }
     if (uv_cwd(cwd, &cwdlen) != 0)
         cwd[0] = '\0';
-    if (start_python(cfg) != 0) {
-        srv_free(w);
+    if (start_python(cfg) != 0)
         return SRV_EAPP;
-    }
     /* As gunicorn: pythonpath entries, then the working directory, first. */
     for (i = pp->nlist; i > 0; i--)
         if (sys_path_insert(pp->list[i - 1]) != 0)
@@ -316,7 +313,7 @@ int srv_wsgi_load(const srv_config_t *cfg, srv_app_t *app)
         goto out;
     w->debug = SRV_CFG_INT(cfg, debug) != 0;
     w->base_environ =
-        srv__wsgi_base_environ(w, SRV_CFG_INT(cfg, threads) > 1, SRV_CFG_INT(cfg, workers) > 1);
+        srv__wsgi_base_environ(w, SRV_CFG_INT(cfg, threads) > 1, SRV_CFG_INT(cfg, workers) != 1);
     if (w->base_environ == NULL)
         goto out;
     if (SRV_CFG_INT(cfg, switch_interval) > 0) {
@@ -353,18 +350,124 @@ out:
             srv_log_error("%s", ctx);
         free_state(w);
         Py_FinalizeEx();
-        srv_free(w);
         return SRV_EAPP;
     }
+    w->loaded = 1;
+    w->main_ts = PyEval_SaveThread();
+    return 0;
+}
+
+static int worker_init(void *data)
+{
+    srv_wsgi_t *w = data;
+
+    return w->loaded ? 0 : load(w);
+}
+
+/* ---- fork() with the app loaded (--preload) ---- */
+
+static void fork_prepare(void *data)
+{
+    srv_wsgi_t *w = data;
+
+    if (!w->loaded)
+        return;
+    PyEval_RestoreThread(w->main_ts);
+    PyOS_BeforeFork();
+}
+
+static void fork_parent(void *data)
+{
+    srv_wsgi_t *w = data;
+
+    if (!w->loaded)
+        return;
+    PyOS_AfterFork_Parent();
+    w->main_ts = PyEval_SaveThread();
+}
+
+static void fork_child(void *data)
+{
+    srv_wsgi_t *w = data;
+
+    if (!w->loaded)
+        return;
+    PyOS_AfterFork_Child();
+    w->main_ts = PyEval_SaveThread();
+}
+
+/* ---- Stuck requests ---- */
+
+static uint64_t thread_ident(void *data)
+{
+    (void)data;
+    return (uint64_t)PyThread_get_thread_ident();
+}
+
+/* Logs the Python stack of app thread `ident`. It takes the GIL, which a
+ * thread busy in Python code hands over at its next switch interval. */
+static void report_stuck(void *data, uint64_t ident)
+{
+    PyGILState_STATE g = PyGILState_Ensure();
+    PyObject *sys = NULL, *frames = NULL, *key = NULL, *tb = NULL, *stack = NULL; /* new refs */
+    PyObject *sep = NULL, *text = NULL;                                           /* new refs */
+    PyObject *frame = NULL;                                                       /* borrowed */
+    const char *s = NULL;
+
+    (void)data;
+    sys = PyImport_ImportModule("sys");
+    frames = sys ? PyObject_CallMethod(sys, "_current_frames", NULL) : NULL;
+    key = PyLong_FromUnsignedLongLong(ident);
+    if (frames != NULL && key != NULL)
+        frame = PyDict_GetItemWithError(frames, key);
+    if (frame != NULL) {
+        tb = PyImport_ImportModule("traceback");
+        stack = tb ? PyObject_CallMethod(tb, "format_stack", "O", frame) : NULL;
+        sep = PyUnicode_FromString("");
+        text = stack && sep ? PyUnicode_Join(sep, stack) : NULL;
+        s = text ? PyUnicode_AsUTF8(text) : NULL;
+    }
+    if (s != NULL)
+        srv_log_error("Stack of the request that timed out (most recent call last):\n%s", s);
+    else
+        srv_log_error("The stack of the request that timed out is not available");
+    PyErr_Clear();
+    Py_XDECREF(text);
+    Py_XDECREF(sep);
+    Py_XDECREF(stack);
+    Py_XDECREF(tb);
+    Py_XDECREF(key);
+    Py_XDECREF(frames);
+    Py_XDECREF(sys);
+    PyGILState_Release(g);
+}
+
+int srv_wsgi_app(const srv_config_t *cfg, srv_app_t *app)
+{
+    srv_wsgi_t *w = srv_calloc(1, sizeof(*w));
+
+    if (w == NULL)
+        return SRV_ENOMEM;
+    w->cfg = cfg;
     memset(app, 0, sizeof(*app));
     app->name = "wsgi";
     app->data = w;
+    app->worker_init = worker_init;
+    app->worker_exit = worker_exit;
     app->thread_init = thread_init;
     app->thread_exit = thread_exit;
-    app->worker_exit = worker_exit;
     app->handle = srv__wsgi_handle;
     app->wait_begin = wait_begin;
     app->wait_end = wait_end;
-    w->main_ts = PyEval_SaveThread();
+    app->fork_prepare = fork_prepare;
+    app->fork_parent = fork_parent;
+    app->fork_child = fork_child;
+    app->thread_ident = thread_ident;
+    app->report_stuck = report_stuck;
     return 0;
+}
+
+int srv_wsgi_load(srv_app_t *app)
+{
+    return load(app->data);
 }

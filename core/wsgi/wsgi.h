@@ -9,12 +9,18 @@
 #include "config/config.h"
 #include "srv.h"
 
-/* Initialises Python (no signal handlers of its own), applies chdir,
- * pythonpath and the virtualenv, imports the app named by cfg's `app` key
- * and fills *app. On failure the reason, with the Python traceback, is in
- * the error log, Python is finalised again, and SRV_EAPP is returned. Main
- * thread; afterwards the main thread never holds the GIL. The app's
- * worker_exit finalises Python. */
-int srv_wsgi_load(const srv_config_t *cfg, srv_app_t *app);
+/* Fills *app with the bridge, which loads the app named by cfg's `app`
+ * key in worker_init (each prefork worker imports it for itself, so a
+ * reload picks up new code). cfg is borrowed for the life of the app.
+ * Returns 0 or SRV_ENOMEM. */
+int srv_wsgi_app(const srv_config_t *cfg, srv_app_t *app);
+
+/* Loads the app now, in this process: initialises Python (no signal
+ * handlers of its own), applies chdir, pythonpath and the virtualenv, and
+ * imports the app. For --preload, one process, and the check before
+ * binding. On failure the reason, with the Python traceback, is in the
+ * error log and SRV_EAPP is returned. Main thread; afterwards the main
+ * thread does not hold the GIL. worker_exit finalises Python. */
+int srv_wsgi_load(srv_app_t *app);
 
 #endif

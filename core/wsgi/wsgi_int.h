@@ -5,10 +5,13 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
+#include "config/config.h"
 #include "srv.h"
 
 /* The loaded app and everything built once for every request. */
 typedef struct srv_wsgi_s {
+    const srv_config_t *cfg; /* borrowed */
+    int loaded;
     PyObject *callable;      /* the app (owned) */
     PyObject *helpers;       /* the _srv helper module (owned) */
     PyObject *format_exc;    /* _srv.format_exc (owned) */

@@ -71,6 +71,20 @@ int srv_plat_sendfile(uv_os_fd_t sock, int fd, int64_t off, size_t len, size_t *
 #endif
 }
 
+uint64_t srv_plat_rss(void)
+{
+    /* Linux: the second field of /proc/self/statm is resident pages. */
+    FILE *f = fopen("/proc/self/statm", "r");
+    unsigned long long size, rss = 0;
+
+    if (f == NULL)
+        return 0;
+    if (fscanf(f, "%llu %llu", &size, &rss) != 2)
+        rss = 0;
+    fclose(f);
+    return (uint64_t)rss * (uint64_t)sysconf(_SC_PAGESIZE);
+}
+
 uint64_t srv_plat_raise_nofile(void)
 {
     struct rlimit rl;

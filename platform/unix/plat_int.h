@@ -2,9 +2,37 @@
 #ifndef SRV_PLATFORM_UNIX_PLAT_INT_H
 #define SRV_PLATFORM_UNIX_PLAT_INT_H
 
+#include <sys/types.h>
+
+#include "config/config.h"
+#include "server/serve.h"
 #include "srv.h"
 
 /* Maps an errno value to an SRV_E* code. */
 int srv__plat_err(int e);
+
+/* Sends a systemd notification ("READY=1", "STATUS=...") if $NOTIFY_SOCKET
+ * is set; does nothing otherwise. */
+void srv__plat_notify(const char *msg);
+
+/* Takes the sockets systemd passed (LISTEN_PID/LISTEN_FDS) into s, and
+ * clears those variables so that children do not take them again. Returns
+ * the number taken (0: not socket-activated), or SRV_E*. */
+int srv__plat_inherited_sockets(srv_serve_t *s);
+
+/* Binds a fresh set of the listening sockets with SO_REUSEPORT, for one
+ * worker (reuse_port). Returns 0 or SRV_E* (logged). */
+int srv__plat_listen_reuseport(const srv_config_t *cfg, srv_serve_t *s);
+
+/* The user and group workers run as (resolved in the master), and the
+ * switch to them (in a worker). */
+typedef struct srv_ident_s {
+    int set;
+    uid_t uid;
+    gid_t gid;
+    char name[64];
+} srv_ident_t;
+int srv__plat_resolve_ident(const srv_config_t *cfg, srv_ident_t *id);
+int srv__plat_drop_privileges(const srv_ident_t *id);
 
 #endif

@@ -1,55 +1,113 @@
-/* run.c: srv_run() on Unix. One worker runs in this process; signals
- * stop it: TERM gracefully, INT and QUIT at once. */
+/* run.c: srv_run() on Unix: the prefork master and its workers. */
 #include <errno.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <uv.h>
 
-#include "server/serve.h"
+#include "platform.h"
+#include "unix/master.h"
 #include "util/log.h"
 
-static void on_stop_signal(int sig)
+int srv__plat_worker_count(const srv_config_t *cfg)
 {
-    int saved = errno;
+    const char *wc = getenv("WEB_CONCURRENCY");
+    long n = SRV_CFG_INT(cfg, workers);
 
-    srv_stop(sig == SIGTERM);
-    errno = saved;
+    if (n <= 0 && wc != NULL)
+        n = strtol(wc, NULL, 10);
+    if (n <= 0)
+        n = (long)uv_available_parallelism();
+    if (n > SRV_MAX_WORKERS)
+        n = SRV_MAX_WORKERS;
+    return n > 0 ? (int)n : 1;
 }
 
-static void set_handler(int sig, void (*fn)(int), struct sigaction *old)
+srv_config_t *srv__plat_reload_config(void)
 {
-    struct sigaction sa;
+    return srv__serve_reload();
+}
 
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = fn;
-    sigemptyset(&sa.sa_mask);
-    sa.sa_flags = SA_RESTART;
-    sigaction(sig, &sa, old);
+int srv_plat_load_app(const srv_config_t *cfg, srv_app_t *app, int (*load)(srv_app_t *app))
+{
+    pid_t pid;
+    int status;
+
+    if (SRV_CFG_INT(cfg, preload))
+        return load(app) == 0 ? 0 : SRV_EAPP;
+    /* Each worker loads the app for itself (so that a reload sees new
+     * code); a throwaway child checks now that it loads at all, before
+     * anything is bound, and reports why not with the traceback. */
+    pid = fork();
+    if (pid < 0)
+        return load(app) == 0 ? 0 : SRV_EAPP;
+    if (pid == 0) {
+        srv_ident_t id; /* as a worker will: under the configured user */
+
+        if (srv__plat_resolve_ident(cfg, &id) != 0 || srv__plat_drop_privileges(&id) != 0)
+            _exit(1);
+        _exit(load(app) == 0 ? 0 : 4);
+    }
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+        return 0;
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 4) /* 4: load() said why */
+        srv_log_error("cannot load the app: importing it %s %d",
+                      WIFEXITED(status) ? "exited with status" : "was killed by signal",
+                      WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+    return SRV_EAPP;
 }
 
 int srv_run(const srv_config_t *cfg, const srv_app_t *app)
 {
-    struct sigaction old_term, old_int, old_quit, old_pipe;
+    srv_child_ctx_t ctx;
     srv_serve_t s;
-    int rc;
+    sigset_t all;
+    int rc, inherited;
 
-    rc = srv__serve_open(&s, cfg);
-    if (rc != 0)
+    if (SRV_CFG_STR(cfg, umask)[0] != '\0')
+        umask((mode_t)strtol(SRV_CFG_STR(cfg, umask), NULL, 8));
+    memset(&s, 0, sizeof(s));
+    memset(&ctx, 0, sizeof(ctx));
+    /* A signal sent once "Listening at" is out must find the master's
+     * handlers: until they are set, signals wait. */
+    sigfillset(&all);
+    sigdelset(&all, SIGSEGV);
+    sigdelset(&all, SIGBUS);
+    sigdelset(&all, SIGFPE);
+    sigdelset(&all, SIGILL);
+    sigprocmask(SIG_BLOCK, &all, &ctx.sigmask);
+    inherited = srv__plat_inherited_sockets(&s);
+    rc = inherited < 0 ? inherited : srv__serve_open(&s, cfg);
+    if (rc == 0 && (rc = srv__plat_resolve_ident(cfg, &ctx.ident)) != 0)
+        srv__serve_close(&s, cfg);
+    if (rc != 0) {
+        sigprocmask(SIG_SETMASK, &ctx.sigmask, NULL);
         return rc;
-    if (SRV_CFG_INT(cfg, workers) > 1)
-        srv_log_warn("workers = %lld: this build runs one worker process",
-                     (long long)SRV_CFG_INT(cfg, workers));
-    /* A client that goes away while we write must be an error code, not a
-     * signal that kills the worker. */
-    set_handler(SIGPIPE, SIG_IGN, &old_pipe);
-    set_handler(SIGTERM, on_stop_signal, &old_term);
-    set_handler(SIGINT, on_stop_signal, &old_int);
-    set_handler(SIGQUIT, on_stop_signal, &old_quit);
-    srv__serve_announce(&s, cfg);
-    rc = srv__serve_worker(&s, cfg, app);
-    sigaction(SIGTERM, &old_term, NULL);
-    sigaction(SIGINT, &old_int, NULL);
-    sigaction(SIGQUIT, &old_quit, NULL);
-    sigaction(SIGPIPE, &old_pipe, NULL);
+    }
+    srv__serve_announce(&s, cfg, srv__plat_worker_count(cfg));
+    if (inherited > 0)
+        srv_log_info("Using %d socket%s from systemd (socket activation)", inherited,
+                     inherited == 1 ? "" : "s");
+    if (SRV_CFG_INT(cfg, reuse_port)) {
+        /* Each worker binds its own (SO_REUSEPORT); the master's sockets
+         * only proved that the addresses are free. */
+        size_t i;
+
+        for (i = 0; i < s.nsocks; i++)
+            srv_plat_listen_close(&s.socks[i]);
+        s.nsocks = 0;
+    }
+    ctx.cfg = cfg;
+    ctx.app = app;
+    ctx.serve = &s;
+    ctx.master_pid = getpid();
+    rc = srv__plat_master(&ctx);
     srv__serve_close(&s, cfg);
+    srv_log_info("Shutdown complete");
     return rc;
 }

@@ -12,12 +12,15 @@
 #include <unistd.h>
 
 #include "config/config.h"
+#include "plat_config.h"
 #include "platform.h"
+#include "util/alloc.h"
+#include "util/log.h"
 #include "server/worker.h"
 #include "unix/plat_int.h"
 
-static int listen_tcp(const srv_addr_t *a, int backlog, srv_listen_spec_t *out, char *err,
-                      size_t errlen)
+static int listen_tcp(const srv_addr_t *a, int backlog, int reuseport, srv_listen_spec_t *out,
+                      char *err, size_t errlen)
 {
     struct addrinfo hints, *res = NULL, *ai;
     struct sockaddr_storage ss;
@@ -45,6 +48,12 @@ static int listen_tcp(const srv_addr_t *a, int backlog, srv_listen_spec_t *out, 
         /* SO_REUSEADDR: a restarted server binds at once, without waiting
          * for TIME_WAIT connections of the old one. */
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+#ifdef SRV_HAVE_SO_REUSEPORT
+        if (reuseport)
+            setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
+#else
+        (void)reuseport;
+#endif
         if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, backlog) == 0)
             break;
         e = errno;
@@ -113,7 +122,115 @@ int srv_plat_listen(const srv_addr_t *a, int backlog, srv_listen_spec_t *out, ch
 {
     if (a->kind == SRV_ADDR_UNIX)
         return listen_unix(a, backlog, out, err, errlen);
-    return listen_tcp(a, backlog, out, err, errlen);
+    return listen_tcp(a, backlog, 0, out, err, errlen);
+}
+
+/* Describes an inherited listening socket from its own address. */
+static int describe(int fd, srv_listen_spec_t *out)
+{
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof(ss);
+    char host[256], serv[NI_MAXSERV];
+
+    memset(out, 0, sizeof(*out));
+    out->sock = fd;
+    if (getsockname(fd, (struct sockaddr *)&ss, &sl) != 0)
+        return srv__plat_err(errno);
+    if (ss.ss_family == AF_UNIX) {
+        struct sockaddr_un *sun = (struct sockaddr_un *)&ss;
+
+        out->is_unix = 1;
+        snprintf(out->host, sizeof(out->host), "%s", sun->sun_path);
+        snprintf(out->display, sizeof(out->display), "unix:%s", sun->sun_path);
+        return 0;
+    }
+    if (getnameinfo((struct sockaddr *)&ss, sl, host, sizeof(host), serv, sizeof(serv),
+                    NI_NUMERICHOST | NI_NUMERICSERV) != 0)
+        return SRV_EINVAL;
+    snprintf(out->host, sizeof(out->host), "%s", host);
+    out->port = (int)strtol(serv, NULL, 10);
+    snprintf(out->display, sizeof(out->display),
+             ss.ss_family == AF_INET6 ? "http://[%s]:%d" : "http://%s:%d", host, out->port);
+    return 0;
+}
+
+int srv__plat_inherited_sockets(srv_serve_t *s)
+{
+    const char *pid = getenv("LISTEN_PID"), *fds = getenv("LISTEN_FDS");
+    long n, i;
+
+    if (pid == NULL || fds == NULL || strtol(pid, NULL, 10) != (long)getpid())
+        return 0;
+    n = strtol(fds, NULL, 10);
+    unsetenv("LISTEN_PID");
+    unsetenv("LISTEN_FDS");
+    unsetenv("LISTEN_FDNAMES");
+    if (n <= 0 || n > 64)
+        return 0;
+    s->socks = srv_calloc((size_t)n, sizeof(srv_listen_spec_t));
+    if (s->socks == NULL)
+        return SRV_ENOMEM;
+    for (i = 0; i < n; i++) {
+        int fd = 3 + (int)i; /* SD_LISTEN_FDS_START */
+        int rc;
+
+        fcntl(fd, F_SETFD, FD_CLOEXEC);
+        rc = describe(fd, &s->socks[i]);
+        if (rc != 0) {
+            srv_log_error("socket activation: fd %d is not a listening socket", fd);
+            return rc;
+        }
+        s->nsocks = (size_t)i + 1;
+    }
+    return (int)n;
+}
+
+int srv__plat_listen_reuseport(const srv_config_t *cfg, srv_serve_t *s)
+{
+    const srv_cval_t *bind = &cfg->v[SRV_K_bind];
+    char err[512];
+    size_t i;
+
+    s->socks = srv_calloc(bind->nlist ? bind->nlist : 1, sizeof(srv_listen_spec_t));
+    if (s->socks == NULL)
+        return SRV_ENOMEM;
+    for (i = 0; i < bind->nlist; i++) {
+        srv_addr_t a;
+        const char *why;
+        int rc;
+
+        if (srv_addr_parse(bind->list[i], &a, &why) != 0)
+            return SRV_ECONFIG;
+        rc = a.kind == SRV_ADDR_UNIX ? SRV_EINVAL
+                                     : listen_tcp(&a, (int)SRV_CFG_INT(cfg, backlog), 1,
+                                                  &s->socks[i], err, sizeof(err));
+        if (rc != 0) {
+            srv_log_error("reuse_port: %s",
+                          a.kind == SRV_ADDR_UNIX ? "unix sockets cannot be shared this way" : err);
+            return rc;
+        }
+        s->nsocks = i + 1;
+    }
+    return 0;
+}
+
+int srv_plat_accept(uv_os_sock_t lsock, uv_os_sock_t *out)
+{
+    int fd = accept4(lsock, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+    if (fd >= 0) {
+        *out = fd;
+        return 0;
+    }
+    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR || errno == ECONNABORTED ||
+        errno == EPROTO)
+        return SRV_EAGAIN;
+    return srv__plat_err(errno);
+}
+
+void srv_plat_sock_close(uv_os_sock_t sock)
+{
+    close(sock);
 }
 
 void srv_plat_listen_close(srv_listen_spec_t *s)

@@ -1,5 +1,8 @@
 /* file.c: C runtime file descriptors, the pid file. Windows has no
  * sendfile for srv's purpose here: the loop copies file pieces instead. */
+#include <winsock2.h>
+#include <windows.h>
+#include <psapi.h>
 #include <errno.h>
 #include <io.h>
 #include <process.h>
@@ -45,6 +48,15 @@ int srv_plat_sendfile(uv_os_fd_t sock, int fd, int64_t off, size_t len, size_t *
     (void)len;
     *sent = 0;
     return SRV_ENOSYS;
+}
+
+uint64_t srv_plat_rss(void)
+{
+    PROCESS_MEMORY_COUNTERS pmc;
+
+    if (!GetProcessMemoryInfo(GetCurrentProcess(), &pmc, sizeof(pmc)))
+        return 0;
+    return (uint64_t)pmc.WorkingSetSize;
 }
 
 uint64_t srv_plat_raise_nofile(void)

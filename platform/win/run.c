@@ -5,6 +5,9 @@
 #include <winsock2.h>
 #include <windows.h>
 
+#include <string.h>
+
+#include "platform.h"
 #include "server/serve.h"
 #include "util/atomic.h"
 #include "util/log.h"
@@ -29,11 +32,19 @@ static BOOL WINAPI on_console(DWORD ev)
     }
 }
 
+int srv_plat_load_app(const srv_config_t *cfg, srv_app_t *app, int (*load)(srv_app_t *app))
+{
+    (void)cfg;
+    /* One process: the app loads here, before anything is bound. */
+    return load(app) == 0 ? 0 : SRV_EAPP;
+}
+
 int srv_run(const srv_config_t *cfg, const srv_app_t *app)
 {
     srv_serve_t s;
     int rc;
 
+    memset(&s, 0, sizeof(s));
     rc = srv__serve_open(&s, cfg);
     if (rc != 0)
         return rc;
@@ -42,7 +53,7 @@ int srv_run(const srv_config_t *cfg, const srv_app_t *app)
                      (long long)SRV_CFG_INT(cfg, workers));
     srv_atomic_store(&g_events, 0);
     SetConsoleCtrlHandler(on_console, TRUE);
-    srv__serve_announce(&s, cfg);
+    srv__serve_announce(&s, cfg, 1);
     rc = srv__serve_worker(&s, cfg, app);
     SetConsoleCtrlHandler(on_console, FALSE);
     srv__serve_close(&s, cfg);

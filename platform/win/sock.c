@@ -94,6 +94,33 @@ int srv_plat_listen(const srv_addr_t *a, int backlog, srv_listen_spec_t *out, ch
     return 0;
 }
 
+int srv_plat_accept(uv_os_sock_t lsock, uv_os_sock_t *out)
+{
+    u_long on = 1;
+    SOCKET s = accept(lsock, NULL, NULL);
+
+    if (s == INVALID_SOCKET) {
+        int e = WSAGetLastError();
+
+        return e == WSAEWOULDBLOCK || e == WSAECONNRESET || e == WSAEINTR
+                   ? SRV_EAGAIN
+                   : srv__plat_err((unsigned long)e);
+    }
+    if (ioctlsocket(s, FIONBIO, &on) != 0) {
+        int e = WSAGetLastError();
+
+        closesocket(s);
+        return srv__plat_err((unsigned long)e);
+    }
+    *out = s;
+    return 0;
+}
+
+void srv_plat_sock_close(uv_os_sock_t sock)
+{
+    closesocket(sock);
+}
+
 void srv_plat_listen_close(srv_listen_spec_t *s)
 {
     if (s->sock != INVALID_SOCKET)

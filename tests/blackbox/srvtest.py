@@ -37,9 +37,14 @@ LISTEN_RE = re.compile(r"Listening at (http://(\S+):(\d+)|unix:(\S+)) \(pid (\d+
 class Server:
     """A running srv process."""
 
-    def __init__(self, *args, env=None, wait=True, cwd=None, bind=True, allow_thread_leak=False):
+    def __init__(self, *args, env=None, wait=True, cwd=None, bind=True, allow_thread_leak=False,
+                 workers=1, prefix=(), popen_kw=None):
         self.allow_thread_leak = allow_thread_leak
-        self.args = WRAPPER + [SRV_BIN] + (["-b", "127.0.0.1:0"] if bind else []) + list(args)
+        # One worker unless the test asks for more (workers=None: srv
+        # decides): per-process state (the echo app's counter, RSS) then has
+        # one place to look.
+        self.args = (WRAPPER + list(prefix) + [SRV_BIN] + (["-w", str(workers)] if workers else [])
+                     + (["-b", "127.0.0.1:0"] if bind else []) + list(args))
         full_env = dict(os.environ)
         # A clean environment: no SRV_* setting leaks in from the caller.
         for k in list(full_env):
@@ -47,7 +52,7 @@ class Server:
                 del full_env[k]
         full_env.update(env or {})
         self.proc = subprocess.Popen(self.args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                     env=full_env, cwd=cwd)
+                                     env=full_env, cwd=cwd, **(popen_kw or {}))
         self.lines = []
         self.stdout_lines = []
         self._cond = threading.Condition()
@@ -112,6 +117,20 @@ class Server:
     @property
     def pid(self):
         return self.proc.pid
+
+    def worker_pids(self):
+        """The pids of the master's children (its workers)."""
+        try:
+            with open("/proc/%d/task/%d/children" % (self.pid, self.pid)) as f:
+                return [int(p) for p in f.read().split()]
+        except OSError:
+            return []
+
+    def worker_pid(self, timeout=10):
+        """The only worker's pid, once it serves."""
+        pids = wait_until(lambda: self.worker_pids(), timeout=timeout)
+        assert len(pids) == 1, pids
+        return pids[0]
 
     def log(self):
         with self._cond:

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from srvtest import SLOW, SRV_BIN, Reader, Server, get, request, run_srv
+from srvtest import SLOW, SRV_BIN, Reader, Server, get, request, run_srv, wait_until
 
 
 # ---- startup and stop ----
@@ -232,9 +232,13 @@ def test_error_log_file_and_level(tmp_path):
 
 def test_pid_file(tmp_path):
     pidfile = tmp_path / "srv.pid"
-    with Server("--builtin", "hello", "--pid", str(pidfile)) as srv:
+    srv = Server("--builtin", "hello", "--pid", str(pidfile))
+    try:
         assert int(pidfile.read_text()) == srv.pid
-    assert not pidfile.exists()
+    finally:
+        rc = srv.stop()
+    assert rc == 0, srv.log()
+    assert not pidfile.exists(), srv.log()
 
 
 # ---- listening addresses ----
@@ -264,10 +268,12 @@ def test_ipv6_loopback():
 
 def test_several_binds():
     with Server("--builtin", "hello", "-b", "127.0.0.1:0") as srv:
-        srv.wait_for_line(r"Listening at http://127\.0\.0\.1:\d+ .*")
-        ports = [int(m) for m in re.findall(r"Listening at http://127\.0\.0\.1:(\d+)",
-                                            srv.log())]
-        assert len(ports) == 2 and ports[0] != ports[1]
+        def ports_logged():
+            found = re.findall(r"Listening at http://127\.0\.0\.1:(\d+)", srv.log())
+            return [int(p) for p in found] if len(found) >= 2 else None
+
+        ports = wait_until(ports_logged)
+        assert len(ports) == 2 and ports[0] != ports[1], srv.log()
         for p in ports:
             with socket.create_connection(("127.0.0.1", p), timeout=5) as s:
                 s.sendall(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n")

@@ -280,9 +280,9 @@ def test_file_wrapper_sends_a_50mb_file_with_flat_rss(tmp_path):
     path.write_bytes(data)
     with WsgiServer() as s:
         get(s, "/environ")
-        before = rss_kb(s.pid)
+        before = rss_kb(s.worker_pid())
         r = request(s, b"GET /file?%s HTTP/1.1\r\nHost: a\r\n\r\n" % str(path).encode(), timeout=60)
-        after = rss_kb(s.pid)
+        after = rss_kb(s.worker_pid())
         assert hashlib.sha256(r.body).digest() == hashlib.sha256(data).digest()
         if not SANITIZED:
             assert after - before < 10 * 1024, "RSS grew by %d KB" % (after - before)

@@ -128,7 +128,7 @@ def pipelined(server, n, batch=100):
 def test_no_leak_over_200000_requests():
     with Server("--chdir", EXAMPLES, "hello:app") as s:
         pipelined(s, 10000)
-        base = rss_kb(s.pid)
+        base = rss_kb(s.worker_pid())
         total = 10000
         while total < 200000:
             out = subprocess.run(["wrk", "-t1", "-c10", "-d3s", "http://127.0.0.1:%d/" % s.port],
@@ -136,7 +136,7 @@ def test_no_leak_over_200000_requests():
             m = re.search(r"(\d+) requests in", out.stdout)
             assert m and "Non-2xx" not in out.stdout and "Socket errors" not in out.stdout, out.stdout
             total += int(m.group(1))
-        grown = rss_kb(s.pid) - base
+        grown = rss_kb(s.worker_pid()) - base
         assert grown < 4 * 1024, "RSS grew by %d KB over %d requests" % (grown, total)
 
 

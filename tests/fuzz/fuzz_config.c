@@ -32,9 +32,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         assert(rc == SRV_ECONFIG);
         assert(strncmp(err, "fuzz.ini:", 9) == 0 || strncmp(err, "out of memory", 13) == 0);
     } else {
-        srv_config_validate(cfg, err, sizeof(err));
+        int v = srv_config_validate(cfg, err, sizeof(err));
+
+        /* "bind =" empties the list; only validation may accept that. */
+        assert(cfg->v[SRV_K_bind].nlist >= 1 || v == SRV_ECONFIG);
     }
-    assert(cfg->v[SRV_K_bind].nlist >= 1);
     srv_config_free(cfg);
     free(text);
     return 0;

@@ -26,8 +26,11 @@ TestSuite(config, .init = setup, .fini = teardown);
 
 Test(config, defaults)
 {
-    cr_assert_eq(SRV_CFG_INT(cfg, workers), 1);
+    cr_assert_eq(SRV_CFG_INT(cfg, workers), 0, "0: one per CPU or WEB_CONCURRENCY");
     cr_assert_eq(SRV_CFG_INT(cfg, threads), 4);
+    cr_assert_str_eq(SRV_CFG_STR(cfg, umask), "");
+    cr_assert_eq(SRV_CFG_INT(cfg, preload), 0);
+    cr_assert_eq(SRV_CFG_INT(cfg, reuse_port), 0);
     cr_assert_eq(SRV_CFG_INT(cfg, keepalive), 75);
     cr_assert_eq(SRV_CFG_INT(cfg, limit_request_line), 4094);
     cr_assert_eq(SRV_CFG_INT(cfg, limit_request_head), 65536);
@@ -63,7 +66,10 @@ Test(config, every_key_from_every_source)
             snprintf(v, sizeof(v), "[::1]:9000");
             break;
         default:
-            snprintf(v, sizeof(v), "%s", k == SRV_K_access_log_format ? "%(h)s" : "x.log");
+            snprintf(v, sizeof(v), "%s",
+                     k == SRV_K_access_log_format ? "%(h)s"
+                     : k == SRV_K_umask           ? "0027"
+                                                  : "x.log");
             break;
         }
         cr_assert_eq(srv_config_set(cfg, ki->name, v, SRV_SRC_FILE, err, sizeof(err)), 0,
@@ -125,8 +131,11 @@ typedef struct bad_s {
 Test(config, bad_values_name_key_value_and_allowed)
 {
     static const bad_t bad[] = {
-        {"workers", "abc", "not an integer (allowed: integers 1..1024)"},
-        {"workers", "0", "out of range (allowed: integers 1..1024)"},
+        {"workers", "abc", "not an integer (allowed: integers 0..1024)"},
+        {"workers", "1025", "out of range (allowed: integers 0..1024)"},
+        {"umask", "0999", "not an octal mode (allowed: an octal mode such as 0022)"},
+        {"umask", "12345", "not an octal mode"},
+        {"max_worker_memory", "lots", "not a size"},
         {"workers", "-1", "not an integer"},
         {"workers", "1.5", "not an integer"},
         {"workers", "", "not an integer"},
@@ -164,7 +173,7 @@ Test(config, bad_values_name_key_value_and_allowed)
         cr_assert_not_null(strstr(err, "command line --"), "message names the source: %s", err);
     }
     /* A failed set changes nothing. */
-    cr_assert_eq(SRV_CFG_INT(cfg, workers), 1);
+    cr_assert_eq(SRV_CFG_INT(cfg, workers), 0);
     cr_assert_eq(cfg->v[SRV_K_bind].nlist, 1);
 }
 
@@ -363,7 +372,7 @@ Test(config, print_and_usage_cover_every_key)
     srv_config_print(cfg, f);
     fflush(f);
     cr_assert_not_null(strstr(buf, "threads = 9  ; environment SRV_THREADS\n"), "%s", buf);
-    cr_assert_not_null(strstr(buf, "workers = 1  ; default\n"));
+    cr_assert_not_null(strstr(buf, "workers = 0  ; default\n"));
     for (k = 0; k < SRV_NKEYS; k++) {
         char line[128];
 

@@ -1,0 +1,43 @@
+/* slots.h: what each worker publishes for its master and its siblings.
+ *
+ * The prefork master maps an array of these in shared memory before it
+ * forks; each worker writes its own slot (`busy` from its app threads, the
+ * rest from its loop thread) and may read the others' (to balance
+ * accepts). Every field is one word, read and written atomically, and the
+ * values are advisory. A slot fills a cache line of its own: a worker's
+ * writes do not slow its siblings' reads of their own slots. */
+#ifndef SRV_SERVER_SLOTS_H
+#define SRV_SERVER_SLOTS_H
+
+#include <stdint.h>
+
+#include "util/atomic.h"
+
+enum {
+    SRV_SLOT_FREE = 0,
+    SRV_SLOT_STARTING, /* forked, loading the app */
+    SRV_SLOT_READY,    /* accepting connections */
+    SRV_SLOT_RETIRING, /* asked for a replacement; draining */
+    SRV_SLOT_STOPPING  /* told to stop */
+};
+
+typedef struct srv_worker_slot_s {
+    srv_atomic_int_t state; /* SRV_SLOT_* */
+    srv_atomic_int_t pid;
+    srv_atomic_int_t heartbeat;  /* seconds of the monotonic clock, by the worker's loop */
+    srv_atomic_int_t conns;      /* open connections */
+    srv_atomic_int_t busy;       /* requests queued or running in the app */
+    srv_atomic_int_t requests;   /* requests answered (wraps) */
+    srv_atomic_int_t generation; /* which reload this worker belongs to */
+    char pad[64 - 7 * sizeof(srv_atomic_int_t)];
+} srv_worker_slot_t;
+
+#define SRV_MAX_WORKERS 1024
+
+typedef struct srv_slot_table_s {
+    srv_atomic_int_t used; /* slots [0, used) have been handed out (never shrinks) */
+    char pad[64 - sizeof(srv_atomic_int_t)];
+    srv_worker_slot_t slot[SRV_MAX_WORKERS];
+} srv_slot_table_t;
+
+#endif

@@ -1,0 +1,37 @@
+/* master.h: the prefork master and its workers (Unix). */
+#ifndef SRV_PLATFORM_UNIX_MASTER_H
+#define SRV_PLATFORM_UNIX_MASTER_H
+
+#include <sys/types.h>
+
+#include "server/serve.h"
+#include "server/slots.h"
+#include "unix/plat_int.h"
+
+/* What a worker process gets from the master (copied at fork). */
+typedef struct srv_child_ctx_s {
+    const srv_config_t *cfg; /* the configuration of this worker's generation */
+    const srv_app_t *app;
+    srv_serve_t *serve;      /* the listening sockets every worker shares */
+    srv_slot_table_t *slots; /* shared memory */
+    size_t self;             /* this worker's slot */
+    int notify[2];           /* a worker writes a byte to notify[1] when its slot changed */
+    srv_ident_t ident;       /* the user and group to run as */
+    pid_t master_pid;
+    sigset_t sigmask; /* the mask to restore once the master's handlers are set */
+} srv_child_ctx_t;
+
+/* Runs the master until it stops. Returns 0, or SRV_EAPP when the workers
+ * could not load the app. */
+int srv__plat_master(const srv_child_ctx_t *ctx);
+
+/* The body of a worker process; it exits and never returns. */
+void srv__plat_child_main(const srv_child_ctx_t *ctx);
+
+/* workers, or $WEB_CONCURRENCY, or the number of CPUs. */
+int srv__plat_worker_count(const srv_config_t *cfg);
+
+/* The configuration after a reload (srv_set_reload), or NULL to keep it. */
+srv_config_t *srv__plat_reload_config(void);
+
+#endif

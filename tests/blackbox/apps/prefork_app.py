@@ -1,0 +1,46 @@
+"""A WSGI app for the prefork tests: each answer says which process served it.
+
+    /              {"pid": worker pid, "import_pid": pid that imported this module, ...}
+    /sleep?s=N     sleeps N seconds in the app thread, then answers as /
+    /stuck?s=N     loops in Python for N seconds (a request the timeout must stop)
+    /grow?mb=N     keeps N more MiB alive in this process, then answers as /
+"""
+import json
+import os
+import time
+
+IMPORT_PID = os.getpid()
+VERSION = os.environ.get("PREFORK_APP_VERSION", "1")
+_kept = []
+
+
+def stuck_in_a_loop(seconds):
+    end = time.monotonic() + seconds
+    n = 0
+    while time.monotonic() < end:
+        n += 1
+    return n
+
+
+def app(environ, start_response):
+    path = environ["PATH_INFO"]
+    query = dict(p.split("=", 1) for p in environ["QUERY_STRING"].split("&") if "=" in p)
+    if path == "/sleep":
+        time.sleep(float(query.get("s", "1")))
+    elif path == "/stuck":
+        stuck_in_a_loop(float(query.get("s", "60")))
+    elif path == "/grow":
+        _kept.append(b"\x01" * (int(query.get("mb", "1")) << 20))  # written: resident
+    mask = os.umask(0)
+    os.umask(mask)
+    body = json.dumps({
+        "pid": os.getpid(),
+        "import_pid": IMPORT_PID,
+        "version": VERSION,
+        "uid": os.getuid(),
+        "gid": os.getgid(),
+        "umask": mask,
+    }).encode()
+    start_response("200 OK", [("Content-Type", "application/json"),
+                              ("Content-Length", str(len(body)))])
+    return [body]

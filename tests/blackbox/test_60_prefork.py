@@ -1,0 +1,534 @@
+"""The prefork master: workers, their replacement, signals, reloads without
+dropped requests, limits that recycle a worker, systemd integration and the
+switch to an unprivileged user. Unix only (srv on Windows is one process)."""
+import os
+import pwd
+import grp
+import shutil
+import signal
+import socket
+import stat
+import sys
+import tempfile
+import threading
+import time
+
+import pytest
+
+from srvtest import SLOW, WRAPPER, Reader, Server, get, wait_until
+
+pytestmark = pytest.mark.skipif(bool(WRAPPER), reason="prefork is the Unix server")
+
+APPS = os.path.join(os.path.dirname(__file__), "apps")
+
+
+class Prefork(Server):
+    def __init__(self, *args, workers=2, app="prefork_app:app", chdir=APPS, **kw):
+        super().__init__("--chdir", chdir, app, *args, workers=workers, **kw)
+
+    def who(self, path="/"):
+        """The JSON answer of prefork_app: which process served path."""
+        r = get(self, path)
+        assert r.status == 200, r
+        return r.json()
+
+    def wait_workers(self, n, exclude=(), timeout=20):
+        """Waits until exactly n workers run, none of them in exclude."""
+        def ok():
+            pids = self.worker_pids()
+            return pids if len(pids) == n and not set(pids) & set(exclude) else None
+        pids = wait_until(ok, timeout=timeout)
+        assert pids, "want %d workers (not %s), have %s\n%s" % (
+            n, exclude, self.worker_pids(), self.log())
+        return pids
+
+    def wait_serving(self, n, timeout=20):
+        """Waits until n workers run and every one has said it serves."""
+        pids = self.wait_workers(n, timeout=timeout)
+        for p in pids:
+            self.wait_for_line(r"Worker %d ready \(booted in " % p, timeout=timeout)
+        return pids
+
+
+class Load:
+    """Clients in threads sending GET / on keep-alive connections, with a
+    new connection every few requests, until stopped. Every request must
+    get a 200: a connection refused, reset or closed without an answer is
+    an error (a client that retried would hide exactly what is tested)."""
+
+    def __init__(self, server, clients=8, per_conn=20, path="/"):
+        self.server, self.per_conn, self.path = server, per_conn, path
+        self.ok = 0
+        self.errors = []
+        self.pids = set()
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._threads = [threading.Thread(target=self._client, daemon=True)
+                         for _ in range(clients)]
+
+    def __enter__(self):
+        for t in self._threads:
+            t.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        for t in self._threads:
+            t.join(timeout=30 * SLOW)
+
+    def _client(self):
+        raw = ("GET %s HTTP/1.1\r\nHost: load\r\n\r\n" % self.path).encode()
+        while not self._stop.is_set():
+            try:
+                with self.server.connect() as s:
+                    rd = Reader(s)
+                    for _ in range(self.per_conn):
+                        if self._stop.is_set():
+                            break
+                        s.sendall(raw)
+                        r = rd.response(timeout=20)
+                        with self._lock:
+                            if r.status != 200:
+                                self.errors.append("status %d" % r.status)
+                            else:
+                                self.ok += 1
+                                self.pids.add(r.json()["pid"])
+                        if r.header("Connection", "").lower() == "close":
+                            break
+            except Exception as e:  # noqa: BLE001 - every failure counts
+                with self._lock:
+                    self.errors.append(repr(e))
+
+    def wait_ok(self, n, timeout=20):
+        assert wait_until(lambda: self.ok >= n, timeout=timeout), (self.ok, self.errors)
+
+
+# ---- workers ----
+
+def test_workers_start_and_serve():
+    with Prefork(workers=3) as srv:
+        srv.wait_for_line(r"Listening at .* workers 3,")
+        pids = srv.wait_serving(3)
+        assert srv.pid not in pids
+        seen = {srv.who()["pid"] for _ in range(30)}
+        assert seen <= set(pids)
+        # The master only supervises: it has no connection and no app.
+        assert all(srv.who()["import_pid"] != srv.pid for _ in range(5))
+
+
+def test_web_concurrency_sets_the_default():
+    with Prefork(workers=None, env={"WEB_CONCURRENCY": "3"}) as srv:
+        srv.wait_serving(3)
+
+
+def test_default_is_one_worker_per_cpu():
+    with Prefork(workers=None) as srv:
+        srv.wait_serving(len(os.sched_getaffinity(0)))
+
+
+def test_workers_option_beats_web_concurrency():
+    with Prefork(workers=1, env={"WEB_CONCURRENCY": "3"}) as srv:
+        srv.wait_serving(1)
+        time.sleep(0.3)
+        assert len(srv.worker_pids()) == 1
+
+
+def test_killed_worker_is_replaced():
+    with Prefork(workers=2) as srv:
+        victim, other = srv.wait_serving(2)
+        os.kill(victim, signal.SIGKILL)
+        srv.wait_for_line(r"Worker %d died \(killed by signal 9" % victim)
+        pids = srv.wait_workers(2, exclude=[victim])
+        assert other in pids
+        assert srv.who()["pid"] in pids
+
+
+def test_crashing_worker_keeps_the_server_up():
+    """A worker that dies at once, again and again, is replaced with a
+    back-off rather than in a tight loop."""
+    with Prefork(workers=1) as srv:
+        t0 = time.monotonic()
+        for _ in range(3):
+            pid = srv.wait_serving(1)[0]
+            os.kill(pid, signal.SIGKILL)
+            srv.wait_workers(1, exclude=[pid])
+        assert srv.who()["pid"] in srv.worker_pids()
+        assert time.monotonic() - t0 < 20 * SLOW
+
+
+def test_ttin_and_ttou_change_the_worker_count():
+    with Prefork(workers=2) as srv:
+        srv.wait_serving(2)
+        # One signal at a time: the kernel merges a signal sent while the
+        # same one is still pending.
+        srv.send_signal(signal.SIGTTIN)
+        srv.wait_for_line(r"Workers: 3 \(SIGTTIN\)")
+        srv.wait_workers(3)
+        srv.send_signal(signal.SIGTTOU)
+        srv.wait_for_line(r"Workers: 2 \(SIGTTOU\)")
+        srv.send_signal(signal.SIGTTOU)
+        srv.wait_for_line(r"Workers: 1 \(SIGTTOU\)")
+        srv.wait_workers(1)
+        srv.send_signal(signal.SIGTTOU)  # never below one
+        time.sleep(0.5)
+        assert len(srv.worker_pids()) == 1
+        assert srv.who()["pid"] in srv.worker_pids()
+
+
+@pytest.mark.parametrize("sig,rc", [(signal.SIGTERM, 0), (signal.SIGINT, 0), (signal.SIGQUIT, 0)])
+def test_stop_signals_stop_master_and_workers(sig, rc):
+    srv = Prefork(workers=2)
+    try:
+        pids = srv.wait_serving(2)
+    finally:
+        assert srv.stop(sig) == rc, srv.log()
+    for p in pids:
+        assert not os.path.exists("/proc/%d" % p) or _zombie_or_gone(p)
+    assert "Shutdown complete" in srv.log()
+
+
+def _zombie_or_gone(pid):
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().split(") ", 1)[1][0] == "Z"
+    except OSError:
+        return True
+
+
+def test_graceful_stop_finishes_requests_in_flight():
+    with Prefork("--graceful-timeout", "10", workers=2) as srv:
+        srv.wait_serving(2)
+        s = srv.connect(timeout=20)
+        s.sendall(b"GET /sleep?s=1.5 HTTP/1.1\r\nHost: a\r\n\r\n")
+        time.sleep(0.3)
+        srv.send_signal(signal.SIGTERM)
+        r = Reader(s).response(timeout=20)
+        assert r.status == 200 and r.header("Connection") == "close"
+        s.close()
+        assert srv.wait(timeout=20) == 0
+
+
+def test_master_death_stops_the_workers():
+    srv = Prefork(workers=2)
+    try:
+        pids = srv.wait_serving(2)
+        os.kill(srv.pid, signal.SIGKILL)
+        srv.wait(timeout=10)
+        assert wait_until(lambda: all(_zombie_or_gone(p) for p in pids), timeout=15), pids
+    finally:
+        srv.stop()
+
+
+# ---- reload ----
+
+def _write_app(path, version):
+    path.write_text(
+        "import os\n"
+        "VERSION = %r\n"
+        "def app(environ, start_response):\n"
+        "    body = ('%%s %%d' %% (VERSION, os.getpid())).encode()\n"
+        "    start_response('200 OK', [('Content-Length', str(len(body)))])\n"
+        "    return [body]\n" % version)
+
+
+def test_hup_loads_new_code_and_new_settings(tmp_path):
+    _write_app(tmp_path / "reloadable.py", "one")
+    conf = tmp_path / "srv.ini"
+    conf.write_text("[srv]\nworkers = 2\n")
+    with Prefork("-c", str(conf), workers=None, app="reloadable:app", chdir=str(tmp_path)) as srv:
+        old = srv.wait_serving(2)
+        assert get(srv).body.startswith(b"one ")
+        _write_app(tmp_path / "reloadable.py", "two")
+        conf.write_text("[srv]\nworkers = 3\n")
+        srv.send_signal(signal.SIGHUP)
+        srv.wait_for_line(r"Reload complete: 3 new workers")
+        new = srv.wait_workers(3, exclude=old)
+        assert get(srv).body.startswith(b"two ")
+        assert int(get(srv).body.split()[1]) in new
+
+
+def test_failed_reload_keeps_the_old_workers(tmp_path):
+    _write_app(tmp_path / "reloadable.py", "one")
+    with Prefork(workers=2, app="reloadable:app", chdir=str(tmp_path)) as srv:
+        old = srv.wait_serving(2)
+        (tmp_path / "reloadable.py").write_text("raise RuntimeError('broken deploy')\n")
+        srv.send_signal(signal.SIGHUP)
+        srv.wait_for_line(r"Reload failed", timeout=30)
+        assert "broken deploy" in srv.log()
+        assert sorted(srv.wait_workers(2)) == sorted(old)
+        assert get(srv).body.startswith(b"one ")
+
+
+def test_hup_under_load_drops_nothing():
+    with Prefork(workers=2) as srv:
+        first = srv.wait_serving(2)
+        with Load(srv) as load:
+            load.wait_ok(200)
+            for _ in range(2):
+                before = load.ok
+                srv.send_signal(signal.SIGHUP)
+                srv.wait_for_line(r"Reload complete")
+                load.wait_ok(before + 200)
+            pids = srv.wait_workers(2, exclude=first)
+            seen_new = wait_until(lambda: load.pids & set(pids))
+        assert load.errors == [], load.errors[:5]
+        assert seen_new and load.pids & set(first)
+
+
+def test_usr1_reopens_the_log_files(tmp_path):
+    access = tmp_path / "access.log"
+    with Prefork("--access-logfile", str(access), workers=2) as srv:
+        srv.wait_serving(2)
+        get(srv, "/before")
+        wait_until(lambda: access.exists() and "/before" in access.read_text())
+        os.rename(access, tmp_path / "access.log.1")  # what logrotate does
+        srv.send_signal(signal.SIGUSR1)
+        assert wait_until(lambda: access.exists())
+        get(srv, "/after")
+        assert wait_until(lambda: "/after" in access.read_text()), srv.log()
+        assert "/after" not in (tmp_path / "access.log.1").read_text()
+
+
+# ---- limits that recycle a worker ----
+
+def test_max_requests_recycles_workers_without_errors():
+    with Prefork("--max-requests", "100", "--max-requests-jitter", "20", workers=2) as srv:
+        srv.wait_serving(2)
+        with Load(srv) as load:
+            load.wait_ok(1000, timeout=60)
+        assert load.errors == [], load.errors[:5]
+        assert len(load.pids) >= 4, load.pids
+        assert "max_requests reached" in srv.log()
+
+
+def test_killed_worker_under_load_fails_only_its_own_connections():
+    with Prefork(workers=2) as srv:
+        victim, other = srv.wait_serving(2)
+        with Load(srv, clients=8, path="/sleep?s=0.01") as load:
+            load.wait_ok(100)
+            os.kill(victim, signal.SIGKILL)
+            srv.wait_workers(2, exclude=[victim])
+            before = load.ok
+            load.wait_ok(before + 100)
+        # At most the requests in flight on the victim's connections.
+        assert len(load.errors) <= 8, load.errors
+
+
+def test_timeout_answers_504_logs_the_stack_and_replaces_the_worker():
+    with Prefork("--timeout", "2", "--graceful-timeout", "1", workers=2) as srv:
+        pids = srv.wait_serving(2)
+        s = srv.connect(timeout=30)
+        t0 = time.monotonic()
+        s.sendall(b"GET /stuck?s=60 HTTP/1.1\r\nHost: a\r\n\r\n")
+        # The other worker serves meanwhile.
+        assert srv.who()["pid"] in pids
+        r = Reader(s).response(timeout=30)
+        took = time.monotonic() - t0
+        assert r.status == 504 and 1.5 < took < 6 * SLOW, (r, took)
+        assert Reader(s).closed()
+        s.close()
+        srv.wait_for_line(r"Request timed out after \d+ s: GET /stuck")
+        srv.wait_for_line(r"Stack of the request that timed out")
+        assert "in stuck_in_a_loop" in srv.log()
+        srv.wait_for_line(r"Worker retiring \(a request ran past timeout\)")
+        # The stuck worker goes (its thread cannot be stopped), a new one
+        # takes its place; the server answers throughout.
+        stuck = [p for p in pids if "[%d] [ERROR] Request timed out" % p in srv.log()]
+        assert len(stuck) == 1
+        srv.wait_workers(2, exclude=stuck, timeout=30)
+        assert srv.who()["pid"] not in stuck
+
+
+def test_hung_worker_is_killed_by_the_master():
+    with Prefork("--timeout", "2", workers=2) as srv:
+        victim, _ = srv.wait_serving(2)
+        os.kill(victim, signal.SIGSTOP)  # its loop stops: no heartbeat
+        try:
+            srv.wait_for_line(r"Worker %d stopped responding" % victim, timeout=15)
+            srv.wait_workers(2, exclude=[victim])
+        finally:
+            try:
+                os.kill(victim, signal.SIGCONT)
+            except ProcessLookupError:
+                pass
+        assert srv.who()["pid"] != victim
+
+
+@pytest.mark.skipif(bool(os.environ.get("SRV_TEST_SANITIZER")), reason="RSS under a sanitizer")
+def test_max_worker_memory_replaces_a_growing_worker():
+    with Prefork("--max-worker-memory", "150m", workers=1) as srv:
+        pid = srv.wait_serving(1)[0]
+        for _ in range(4):
+            assert srv.who("/grow?mb=50")["pid"] == pid
+        srv.wait_for_line(r"Worker retiring \(memory \d+ MB over max_worker_memory\)")
+        new = srv.wait_workers(1, exclude=[pid])
+        assert srv.who()["pid"] == new[0]
+
+
+# ---- balance ----
+
+def test_connections_spread_evenly_over_workers():
+    """A burst of connections (a load balancer opening its pool) lands on
+    every worker, not on the one that happens to wake first."""
+    with Prefork(workers=2) as srv:
+        srv.wait_serving(2)
+        socks = []
+        try:
+            for _ in range(128):
+                socks.append(srv.connect(timeout=10))
+            counts = {}
+            for s in socks:
+                s.sendall(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n")
+            for s in socks:
+                pid = Reader(s).response(timeout=20).json()["pid"]
+                counts[pid] = counts.get(pid, 0) + 1
+        finally:
+            for s in socks:
+                s.close()
+        assert len(counts) == 2, counts
+        assert all(abs(c - 64) <= 64 * 0.2 for c in counts.values()), counts
+
+
+def test_busy_worker_leaves_new_connections_to_its_sibling():
+    with Prefork("--threads", "1", workers=2) as srv:
+        srv.wait_serving(2)
+        busy = srv.connect(timeout=10)
+        busy.sendall(b"GET /sleep?s=2 HTTP/1.1\r\nHost: a\r\n\r\n")
+        time.sleep(0.3)
+        t0 = time.monotonic()
+        for _ in range(10):
+            assert srv.who()["pid"] in srv.worker_pids()
+        assert time.monotonic() - t0 < 1.5 * SLOW
+        assert Reader(busy).response(timeout=10).status == 200
+        busy.close()
+
+
+# ---- preload ----
+
+def test_preload_imports_once_in_the_master():
+    with Prefork("--preload", workers=2) as srv:
+        pids = srv.wait_serving(2)
+        answers = [srv.who() for _ in range(10)]
+        assert {a["import_pid"] for a in answers} == {srv.pid}
+        assert {a["pid"] for a in answers} <= set(pids)
+
+
+def test_without_preload_each_worker_imports():
+    with Prefork(workers=2) as srv:
+        srv.wait_serving(2)
+        for a in (srv.who() for _ in range(10)):
+            assert a["import_pid"] == a["pid"]
+
+
+# ---- systemd ----
+
+def test_socket_activation(tmp_path):
+    lsock = socket.socket()
+    lsock.bind(("127.0.0.1", 0))
+    lsock.listen(64)
+    port = lsock.getsockname()[1]
+    fd = lsock.fileno()
+    # As systemd does: the socket is fd 3, LISTEN_PID is srv's own pid (the
+    # launcher moves the socket, sets the variable, then becomes srv).
+    launcher = [sys.executable, "-c",
+                "import os, sys\n"
+                "fd = int(sys.argv[1])\n"
+                "os.dup2(fd, 3)\n"
+                "os.close(fd)\n"
+                "os.environ['LISTEN_PID'] = str(os.getpid())\n"
+                "os.execv(sys.argv[2], sys.argv[2:])\n", str(fd)]
+    srv = Prefork(workers=2, bind=False, env={"LISTEN_FDS": "1"}, prefix=launcher,
+                  popen_kw={"pass_fds": (fd,)})
+    try:
+        lsock.close()  # srv holds it now
+        srv.wait_for_line(r"Using 1 socket from systemd")
+        assert srv.port == port
+        srv.wait_serving(2)
+        assert srv.who()["pid"] in srv.worker_pids()
+    finally:
+        assert srv.stop() == 0, srv.log()
+
+
+def test_sd_notify(tmp_path):
+    path = str(tmp_path / "notify")
+    rx = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    rx.bind(path)
+    rx.settimeout(10 * SLOW)
+
+    def expect(prefix):
+        deadline = time.monotonic() + 20 * SLOW
+        while time.monotonic() < deadline:
+            msg = rx.recv(4096).decode()
+            if msg.startswith(prefix):
+                return msg
+        raise AssertionError("no %r notification" % prefix)
+    try:
+        with Prefork(workers=2, env={"NOTIFY_SOCKET": path}) as srv:
+            ready = expect("READY=1")
+            assert "MAINPID=%d" % srv.pid in ready
+            # Ready means serving: every worker has booted.
+            assert len(srv.worker_pids()) == 2
+            assert srv.who()
+            assert expect("STATUS=").startswith("STATUS=2 workers serving")
+            srv.send_signal(signal.SIGHUP)
+            expect("RELOADING=1")
+            expect("READY=1")
+            srv.send_signal(signal.SIGTERM)
+            expect("STOPPING=1")
+            assert srv.wait(timeout=20) == 0
+    finally:
+        rx.close()
+
+
+# ---- privileges ----
+
+needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="switching users needs root")
+
+
+@needs_root
+def test_workers_run_as_the_configured_user():
+    nobody = pwd.getpwnam("nobody")
+    nogroup = grp.getgrgid(nobody.pw_gid).gr_name
+    # The workers import the app as nobody: it must be readable to them
+    # (pytest's own temporary directories are private to root).
+    app_dir = tempfile.mkdtemp(prefix="srv-test-")
+    try:
+        os.chmod(app_dir, 0o755)
+        shutil.copy(os.path.join(APPS, "prefork_app.py"), app_dir)
+        _run_as_nobody(app_dir, nobody, nogroup)
+    finally:
+        shutil.rmtree(app_dir)
+
+
+def _run_as_nobody(app_dir, nobody, nogroup):
+    with Prefork("-u", "nobody", "-g", nogroup, workers=2, chdir=app_dir) as srv:
+        pids = srv.wait_serving(2)
+        a = srv.who()
+        assert (a["uid"], a["gid"]) == (nobody.pw_uid, nobody.pw_gid)
+        for p in pids:
+            assert os.stat("/proc/%d" % p).st_uid == nobody.pw_uid
+        assert os.stat("/proc/%d" % srv.pid).st_uid == 0  # the master keeps root to respawn
+
+
+@needs_root
+def test_unknown_user_is_a_clear_error():
+    from srvtest import run_srv
+    out = run_srv("--chdir", APPS, "-b", "127.0.0.1:0", "-u", "no-such-user-here",
+                  "prefork_app:app")
+    assert out.returncode != 0
+    assert "user 'no-such-user-here' does not exist" in out.stderr
+
+
+def test_umask_applies_to_the_workers_and_the_unix_socket(tmp_path):
+    path = str(tmp_path / "srv.sock")
+    with Prefork("-m", "0007", "-b", "unix:" + path, bind=False, workers=1) as srv:
+        srv.wait_serving(1)
+        assert stat.S_IMODE(os.stat(path).st_mode) == 0o770
+        assert srv.who()["umask"] == 0o007
+
+
+def test_pidfile_holds_the_master(tmp_path):
+    pidfile = tmp_path / "srv.pid"
+    with Prefork("--pid", str(pidfile), workers=2) as srv:
+        srv.wait_serving(2)
+        assert int(pidfile.read_text()) == srv.pid
