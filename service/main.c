@@ -43,7 +43,8 @@ static srv_config_t *load_config(const cmdline_t *cl, srv_cli_action_t *action, 
     }
     if (srv_config_parse_args(cfg, cl->argc, cl->argv, action, err, errlen) != 0)
         goto fail;
-    if (*action == SRV_CLI_HELP || *action == SRV_CLI_VERSION || *action == SRV_CLI_HELP_MARKDOWN)
+    if (*action == SRV_CLI_HELP || *action == SRV_CLI_VERSION || *action == SRV_CLI_HELP_MARKDOWN ||
+        *action == SRV_CLI_HELP_MAN)
         return cfg;
     if (srv_config_load_env(cfg, env_lookup, err, errlen) != 0 ||
         (cfg->config_file != NULL &&
@@ -81,7 +82,7 @@ int main(int argc, char **argv)
     srv_cli_action_t action;
     const srv_app_t *app = NULL;
 #ifdef SRV_HAVE_WSGI
-    srv_app_t wsgi;
+    srv_app_t wsgi = {0};
 #endif
     char err[1024];
     int rc = 0;
@@ -101,6 +102,9 @@ int main(int argc, char **argv)
     case SRV_CLI_HELP_MARKDOWN:
         srv_config_markdown(stdout);
         goto out;
+    case SRV_CLI_HELP_MAN:
+        srv_config_man(stdout);
+        goto out;
     case SRV_CLI_PRINT_CONFIG:
         srv_config_print(cfg, stdout);
         goto out;
@@ -112,7 +116,7 @@ int main(int argc, char **argv)
         break;
     }
 
-    if (SRV_CFG_INT(cfg, builtin) >= 0) {
+    if (srv_config_serves_builtin(cfg)) {
         app = srv_builtin_app(SRV_CFG_STR(cfg, builtin));
     } else if (SRV_CFG_STR(cfg, app)[0] != '\0') {
 #ifdef SRV_HAVE_WSGI
@@ -139,8 +143,11 @@ int main(int argc, char **argv)
     }
     srv_set_reload(reload_config, &cl);
     rc = srv_run(cfg, app);
-    rc = rc == 0 ? 0 : rc == SRV_ECONFIG ? 2 : 1;
+    rc = rc == 0 ? 0 : rc == SRV_ECONFIG ? 2 : rc == SRV_EAPP ? 4 : 1;
 out:
+#ifdef SRV_HAVE_WSGI
+    srv_wsgi_app_free(&wsgi);
+#endif
     srv_config_free(cfg);
     return rc;
 }

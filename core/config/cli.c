@@ -132,6 +132,10 @@ int srv_config_parse_args(srv_config_t *cfg, int argc, char **argv, srv_cli_acti
             *action = SRV_CLI_HELP_MARKDOWN;
             return 0;
         }
+        if (strcmp(a, "--help-man") == 0) {
+            *action = SRV_CLI_HELP_MAN;
+            return 0;
+        }
         if (strcmp(a, "--print-config") == 0) {
             *action = SRV_CLI_PRINT_CONFIG;
             continue;

@@ -519,5 +519,38 @@ int srv_config_validate(const srv_config_t *cfg, char *err, size_t errlen)
         srv__config_errf(err, errlen, "bind: no address to listen on");
         return SRV_ECONFIG;
     }
+    if (SRV_CFG_INT(cfg, reuse_port)) {
+        size_t i;
+
+        for (i = 0; i < cfg->v[SRV_K_bind].nlist; i++)
+            if (strncmp(cfg->v[SRV_K_bind].list[i], "unix:", 5) == 0) {
+                srv__config_errf(err, errlen,
+                                 "reuse_port cannot share a unix socket (bind = %s): "
+                                 "turn reuse_port off or bind to HOST:PORT",
+                                 cfg->v[SRV_K_bind].list[i]);
+                return SRV_ECONFIG;
+            }
+    }
+    if (SRV_CFG_INT(cfg, builtin) >= 0 && SRV_CFG_STR(cfg, app)[0] != '\0' &&
+        cfg->where[SRV_K_builtin].src == cfg->where[SRV_K_app].src) {
+        char a[300], b[300];
+
+        srv__config_errf(
+            err, errlen, "app '%s' (%s) and builtin '%s' (%s) are both set: keep one",
+            SRV_CFG_STR(cfg, app),
+            srv_config_where_str(&cfg->where[SRV_K_app], SRV_K_app, a, sizeof(a)),
+            SRV_CFG_STR(cfg, builtin),
+            srv_config_where_str(&cfg->where[SRV_K_builtin], SRV_K_builtin, b, sizeof(b)));
+        return SRV_ECONFIG;
+    }
     return 0;
+}
+
+int srv_config_serves_builtin(const srv_config_t *cfg)
+{
+    /* Both set: the one from the higher-precedence source (validated). */
+    if (SRV_CFG_INT(cfg, builtin) < 0)
+        return 0;
+    return SRV_CFG_STR(cfg, app)[0] == '\0' ||
+           cfg->where[SRV_K_builtin].src > cfg->where[SRV_K_app].src;
 }

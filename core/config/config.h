@@ -95,7 +95,8 @@ typedef enum srv_cli_action_e {
     SRV_CLI_VERSION,
     SRV_CLI_PRINT_CONFIG,
     SRV_CLI_CHECK_CONFIG,
-    SRV_CLI_HELP_MARKDOWN /* docs/config.md, for the build */
+    SRV_CLI_HELP_MARKDOWN, /* docs/config.md, for the build */
+    SRV_CLI_HELP_MAN       /* the srv(1) man page, for the build */
 } srv_cli_action_t;
 
 /* Parses argv: options (long with "=" or a separate value, short with the
@@ -115,6 +116,12 @@ void srv_config_usage(FILE *out, const char *prog);
 void srv_config_print(const srv_config_t *cfg, FILE *out);
 /* Writes docs/config.md. */
 void srv_config_markdown(FILE *out);
+/* Writes the srv(1) man page (roff) from the key table. */
+void srv_config_man(FILE *out);
+/* Nonzero when cfg serves its built-in app rather than the WSGI app: when
+ * only builtin is set, or both are and builtin came from a source of
+ * higher precedence (srv_config_validate() refuses both from one source). */
+int srv_config_serves_builtin(const srv_config_t *cfg);
 
 /* A listening address from `bind`. */
 typedef enum srv_addr_kind_e { SRV_ADDR_TCP = 0, SRV_ADDR_UNIX } srv_addr_kind_t;

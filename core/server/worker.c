@@ -469,7 +469,7 @@ static int open_listener(srv_worker_t *w, srv_listener_t *l, const srv_listen_sp
     l->w = w;
     l->spec = *spec;
     /* Sockets shared with sibling workers: accept by hand, to balance. */
-    l->shared = w->env.slots != NULL && !SRV_CFG_INT(w->cfg, reuse_port);
+    l->shared = w->env.slots != NULL && w->env.balance;
     if (l->shared) {
         rc = uv_poll_init_socket(&w->loop, &l->h.poll, spec->sock);
         if (rc != 0)

@@ -36,6 +36,7 @@ typedef struct srv_listen_spec_s {
 typedef struct srv_worker_env_s {
     srv_slot_table_t *slots; /* every worker's slot, shared memory */
     size_t self;             /* this worker's index in slots */
+    int balance;             /* the sockets are shared with the siblings: balance accepts */
     void *data;              /* for the callbacks */
     /* The worker is serving (loop thread). */
     void (*on_ready)(void *data);

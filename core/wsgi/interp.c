@@ -467,6 +467,15 @@ int srv_wsgi_app(const srv_config_t *cfg, srv_app_t *app)
     return 0;
 }
 
+void srv_wsgi_app_free(srv_app_t *app)
+{
+    if (app->data == NULL)
+        return;
+    worker_exit(app->data);
+    srv_free(app->data);
+    app->data = NULL;
+}
+
 int srv_wsgi_load(srv_app_t *app)
 {
     return load(app->data);

@@ -14,6 +14,9 @@
  * reload picks up new code). cfg is borrowed for the life of the app.
  * Returns 0 or SRV_ENOMEM. */
 int srv_wsgi_app(const srv_config_t *cfg, srv_app_t *app);
+/* Finalises Python if this process loaded it, and frees what
+ * srv_wsgi_app() allocated. */
+void srv_wsgi_app_free(srv_app_t *app);
 
 /* Loads the app now, in this process: initialises Python (no signal
  * handlers of its own), applies chdir, pythonpath and the virtualenv, and

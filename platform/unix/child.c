@@ -8,6 +8,7 @@
 #include <uv.h>
 
 #include "plat_config.h"
+#include "platform.h"
 #include "unix/master.h"
 #include "util/log.h"
 
@@ -100,14 +101,20 @@ void srv__plat_child_main(const srv_child_ctx_t *ctx)
     if (getppid() != ctx->master_pid)
         _exit(0);
 
-    if (SRV_CFG_INT(ctx->cfg, reuse_port)) {
+    if (ctx->reuse_port) {
+        size_t i;
+
         memset(&own, 0, sizeof(own));
-        if (srv__plat_listen_reuseport(ctx->cfg, &own) != 0)
+        if (srv__plat_listen_reuseport(ctx->serve, (int)SRV_CFG_INT(ctx->boot_cfg, backlog),
+                                       &own) != 0)
             _exit(1);
+        for (i = 0; i < ctx->serve->nsocks; i++) /* the master's reservations */
+            srv_plat_listen_close(&ctx->serve->socks[i]);
         socks = &own;
     }
     memset(&env, 0, sizeof(env));
     env.slots = ctx->slots;
+    env.balance = !ctx->reuse_port;
     env.self = ctx->self;
     env.on_ready = on_ready;
     env.on_retire = on_retire;

@@ -11,6 +11,10 @@
 /* What a worker process gets from the master (copied at fork). */
 typedef struct srv_child_ctx_s {
     const srv_config_t *cfg; /* the configuration of this worker's generation */
+    /* The sockets are those of the first configuration: with reuse_port,
+     * each worker binds its own from boot_cfg's bind and backlog. */
+    const srv_config_t *boot_cfg;
+    int reuse_port;
     const srv_app_t *app;
     srv_serve_t *serve;      /* the listening sockets every worker shares */
     srv_slot_table_t *slots; /* shared memory */

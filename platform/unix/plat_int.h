@@ -20,9 +20,13 @@ void srv__plat_notify(const char *msg);
  * the number taken (0: not socket-activated), or SRV_E*. */
 int srv__plat_inherited_sockets(srv_serve_t *s);
 
-/* Binds a fresh set of the listening sockets with SO_REUSEPORT, for one
- * worker (reuse_port). Returns 0 or SRV_E* (logged). */
-int srv__plat_listen_reuseport(const srv_config_t *cfg, srv_serve_t *s);
+/* reuse_port. In the master: replaces each listening TCP socket of s by a
+ * socket bound to the same address with SO_REUSEPORT but not listening,
+ * which keeps the port (a port of 0 stays the one the system picked)
+ * without taking connections. In a worker: listens on every address of
+ * reserved with SO_REUSEPORT, into own. Return 0 or SRV_E* (logged). */
+int srv__plat_reuseport_reserve(srv_serve_t *s);
+int srv__plat_listen_reuseport(const srv_serve_t *reserved, int backlog, srv_serve_t *own);
 
 /* The user and group workers run as (resolved in the master), and the
  * switch to them (in a worker). */

@@ -83,9 +83,15 @@ int srv_run(const srv_config_t *cfg, const srv_app_t *app)
     sigprocmask(SIG_BLOCK, &all, &ctx.sigmask);
     inherited = srv__plat_inherited_sockets(&s);
     rc = inherited < 0 ? inherited : srv__serve_open(&s, cfg);
-    if (rc == 0 && (rc = srv__plat_resolve_ident(cfg, &ctx.ident)) != 0)
-        srv__serve_close(&s, cfg);
+    ctx.reuse_port = (int)SRV_CFG_INT(cfg, reuse_port);
+    if (ctx.reuse_port && inherited > 0) {
+        srv_log_warn("reuse_port is ignored: the sockets come from systemd");
+        ctx.reuse_port = 0;
+    }
+    if (rc == 0 && (rc = srv__plat_resolve_ident(cfg, &ctx.ident)) == 0 && ctx.reuse_port)
+        rc = srv__plat_reuseport_reserve(&s); /* each worker listens on its own socket */
     if (rc != 0) {
+        srv__serve_close(&s, cfg);
         sigprocmask(SIG_SETMASK, &ctx.sigmask, NULL);
         return rc;
     }
@@ -93,16 +99,8 @@ int srv_run(const srv_config_t *cfg, const srv_app_t *app)
     if (inherited > 0)
         srv_log_info("Using %d socket%s from systemd (socket activation)", inherited,
                      inherited == 1 ? "" : "s");
-    if (SRV_CFG_INT(cfg, reuse_port)) {
-        /* Each worker binds its own (SO_REUSEPORT); the master's sockets
-         * only proved that the addresses are free. */
-        size_t i;
-
-        for (i = 0; i < s.nsocks; i++)
-            srv_plat_listen_close(&s.socks[i]);
-        s.nsocks = 0;
-    }
     ctx.cfg = cfg;
+    ctx.boot_cfg = cfg;
     ctx.app = app;
     ctx.serve = &s;
     ctx.master_pid = getpid();

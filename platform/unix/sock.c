@@ -19,8 +19,11 @@
 #include "server/worker.h"
 #include "unix/plat_int.h"
 
-static int listen_tcp(const srv_addr_t *a, int backlog, int reuseport, srv_listen_spec_t *out,
-                      char *err, size_t errlen)
+/* How listen_tcp() makes its socket. */
+enum { SOCK_LISTEN, SOCK_LISTEN_REUSEPORT, SOCK_RESERVE_REUSEPORT /* bound, not listening */ };
+
+static int listen_tcp(const srv_addr_t *a, int backlog, int mode, srv_listen_spec_t *out, char *err,
+                      size_t errlen)
 {
     struct addrinfo hints, *res = NULL, *ai;
     struct sockaddr_storage ss;
@@ -49,12 +52,11 @@ static int listen_tcp(const srv_addr_t *a, int backlog, int reuseport, srv_liste
          * for TIME_WAIT connections of the old one. */
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 #ifdef SRV_HAVE_SO_REUSEPORT
-        if (reuseport)
+        if (mode != SOCK_LISTEN)
             setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
-#else
-        (void)reuseport;
 #endif
-        if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, backlog) == 0)
+        if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 &&
+            (mode == SOCK_RESERVE_REUSEPORT || listen(fd, backlog) == 0))
             break;
         e = errno;
         close(fd);
@@ -122,7 +124,7 @@ int srv_plat_listen(const srv_addr_t *a, int backlog, srv_listen_spec_t *out, ch
 {
     if (a->kind == SRV_ADDR_UNIX)
         return listen_unix(a, backlog, out, err, errlen);
-    return listen_tcp(a, backlog, 0, out, err, errlen);
+    return listen_tcp(a, backlog, SOCK_LISTEN, out, err, errlen);
 }
 
 /* Describes an inherited listening socket from its own address. */
@@ -185,31 +187,57 @@ int srv__plat_inherited_sockets(srv_serve_t *s)
     return (int)n;
 }
 
-int srv__plat_listen_reuseport(const srv_config_t *cfg, srv_serve_t *s)
+/* The bound address of spec (a port of 0 was resolved), as an address. */
+static void spec_addr(const srv_listen_spec_t *spec, srv_addr_t *a)
 {
-    const srv_cval_t *bind = &cfg->v[SRV_K_bind];
+    memset(a, 0, sizeof(*a));
+    a->kind = SRV_ADDR_TCP;
+    snprintf(a->host, sizeof(a->host), "%s", spec->host);
+    a->port = spec->port;
+}
+
+int srv__plat_reuseport_reserve(srv_serve_t *s)
+{
     char err[512];
     size_t i;
 
-    s->socks = srv_calloc(bind->nlist ? bind->nlist : 1, sizeof(srv_listen_spec_t));
-    if (s->socks == NULL)
-        return SRV_ENOMEM;
-    for (i = 0; i < bind->nlist; i++) {
+    for (i = 0; i < s->nsocks; i++) {
+        srv_listen_spec_t *spec = &s->socks[i], fresh;
         srv_addr_t a;
-        const char *why;
         int rc;
 
-        if (srv_addr_parse(bind->list[i], &a, &why) != 0)
-            return SRV_ECONFIG;
-        rc = a.kind == SRV_ADDR_UNIX ? SRV_EINVAL
-                                     : listen_tcp(&a, (int)SRV_CFG_INT(cfg, backlog), 1,
-                                                  &s->socks[i], err, sizeof(err));
+        spec_addr(spec, &a);
+        close(spec->sock);
+        spec->sock = -1;
+        rc = listen_tcp(&a, 0, SOCK_RESERVE_REUSEPORT, &fresh, err, sizeof(err));
         if (rc != 0) {
-            srv_log_error("reuse_port: %s",
-                          a.kind == SRV_ADDR_UNIX ? "unix sockets cannot be shared this way" : err);
+            srv_log_error("reuse_port: %s", err);
             return rc;
         }
-        s->nsocks = i + 1;
+        spec->sock = fresh.sock;
+    }
+    return 0;
+}
+
+int srv__plat_listen_reuseport(const srv_serve_t *reserved, int backlog, srv_serve_t *own)
+{
+    char err[512];
+    size_t i;
+
+    own->socks = srv_calloc(reserved->nsocks ? reserved->nsocks : 1, sizeof(srv_listen_spec_t));
+    if (own->socks == NULL)
+        return SRV_ENOMEM;
+    for (i = 0; i < reserved->nsocks; i++) {
+        srv_addr_t a;
+        int rc;
+
+        spec_addr(&reserved->socks[i], &a);
+        rc = listen_tcp(&a, backlog, SOCK_LISTEN_REUSEPORT, &own->socks[i], err, sizeof(err));
+        if (rc != 0) {
+            srv_log_error("reuse_port: %s", err);
+            return rc;
+        }
+        own->nsocks = i + 1;
     }
     return 0;
 }

@@ -3,11 +3,13 @@ dropped requests, limits that recycle a worker, systemd integration and the
 switch to an unprivileged user. Unix only (srv on Windows is one process)."""
 import os
 import pwd
+import re
 import grp
 import shutil
 import signal
 import socket
 import stat
+import subprocess
 import sys
 import tempfile
 import threading
@@ -314,12 +316,15 @@ def test_killed_worker_under_load_fails_only_its_own_connections():
         assert len(load.errors) <= 8, load.errors
 
 
-def test_timeout_answers_504_logs_the_stack_and_replaces_the_worker():
+@pytest.mark.parametrize("path,frame", [("/stuck?s=60", "in stuck_in_a_loop"),
+                                        ("/sleep?s=3600", "time.sleep(")])
+def test_timeout_answers_504_logs_the_stack_and_replaces_the_worker(path, frame):
+    """A request that runs past --timeout, busy in Python or asleep in C."""
     with Prefork("--timeout", "2", "--graceful-timeout", "1", workers=2) as srv:
         pids = srv.wait_serving(2)
         s = srv.connect(timeout=30)
         t0 = time.monotonic()
-        s.sendall(b"GET /stuck?s=60 HTTP/1.1\r\nHost: a\r\n\r\n")
+        s.sendall(b"GET %s HTTP/1.1\r\nHost: a\r\n\r\n" % path.encode())
         # The other worker serves meanwhile.
         assert srv.who()["pid"] in pids
         r = Reader(s).response(timeout=30)
@@ -327,9 +332,9 @@ def test_timeout_answers_504_logs_the_stack_and_replaces_the_worker():
         assert r.status == 504 and 1.5 < took < 6 * SLOW, (r, took)
         assert Reader(s).closed()
         s.close()
-        srv.wait_for_line(r"Request timed out after \d+ s: GET /stuck")
+        srv.wait_for_line(r"Request timed out after \d+ s: GET %s" % re.escape(path))
         srv.wait_for_line(r"Stack of the request that timed out")
-        assert "in stuck_in_a_loop" in srv.log()
+        assert frame in srv.log()
         srv.wait_for_line(r"Worker retiring \(a request ran past timeout\)")
         # The stuck worker goes (its thread cannot be stopped), a new one
         # takes its place; the server answers throughout.
@@ -387,6 +392,57 @@ def test_connections_spread_evenly_over_workers():
                 s.close()
         assert len(counts) == 2, counts
         assert all(abs(c - 64) <= 64 * 0.2 for c in counts.values()), counts
+
+
+@pytest.mark.skipif(shutil.which("wrk") is None, reason="needs wrk (Debian package wrk)")
+def test_requests_spread_evenly_under_wrk(tmp_path):
+    """256 keep-alive connections from wrk: each of 2 workers serves its
+    half of the requests, within 20%."""
+    access = tmp_path / "access.log"
+    with Server("--builtin", "hello", "--access-logfile", str(access),
+                "--access-log-format", "%(p)s", workers=2) as srv:
+        for p in Prefork.wait_workers(srv, 2):
+            srv.wait_for_line(r"Worker %d ready" % p)
+        out = subprocess.run(["wrk", "-t2", "-c256", "-d3s",
+                              "http://127.0.0.1:%d/" % srv.port],
+                             capture_output=True, text=True, timeout=60 * SLOW)
+        assert out.returncode == 0, out.stderr
+        assert "Socket errors" not in out.stdout and "Non-2xx" not in out.stdout, out.stdout
+    counts = {}
+    for line in access.read_text().split():
+        counts[line] = counts.get(line, 0) + 1
+    total = sum(counts.values())
+    assert len(counts) == 2 and total > 1000, counts
+    print("requests per worker", counts)
+    assert all(abs(c - total / 2) <= 0.2 * total / 2 for c in counts.values()), counts
+
+
+def test_reuse_port_gives_each_worker_its_own_socket():
+    with Prefork("--reuse-port", workers=2) as srv:
+        pids = srv.wait_serving(2)
+        for p in pids:  # each worker holds a listening socket of its own
+            assert _listening_sockets(p) == 1, p
+        seen = {srv.who()["pid"] for _ in range(40)}
+        assert seen == set(pids)
+
+
+def _listening_sockets(pid):
+    """How many TCP sockets in LISTEN state process pid has open."""
+    inodes = set()
+    for fd in os.listdir("/proc/%d/fd" % pid):
+        try:
+            target = os.readlink("/proc/%d/fd/%s" % (pid, fd))
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            inodes.add(target[8:-1])
+    n = 0
+    for table in ("/proc/%d/net/tcp" % pid, "/proc/%d/net/tcp6" % pid):
+        with open(table) as f:
+            for line in f.readlines()[1:]:
+                cols = line.split()
+                n += cols[3] == "0A" and cols[9] in inodes  # 0A: LISTEN
+    return n
 
 
 def test_busy_worker_leaves_new_connections_to_its_sibling():

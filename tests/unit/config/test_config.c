@@ -361,6 +361,32 @@ Test(config, cross_key_rules)
         strstr(err, "limit_request_line (100000) is larger than limit_request_head"));
 }
 
+Test(config, reuse_port_refuses_unix_sockets)
+{
+    cr_assert_eq(srv_config_set(cfg, "reuse_port", "yes", SRV_SRC_FILE, err, sizeof(err)), 0);
+    cr_assert_eq(srv_config_validate(cfg, err, sizeof(err)), 0, "%s", err);
+    cr_assert_eq(srv_config_set(cfg, "bind", "unix:/run/a.sock", SRV_SRC_CLI, err, sizeof(err)), 0);
+    cr_assert_eq(srv_config_validate(cfg, err, sizeof(err)), SRV_ECONFIG);
+    cr_assert_not_null(
+        strstr(err, "reuse_port cannot share a unix socket (bind = unix:/run/a.sock)"), "%s", err);
+}
+
+Test(config, app_and_builtin)
+{
+    cr_assert_eq(srv_config_set(cfg, "builtin", "hello", SRV_SRC_FILE, err, sizeof(err)), 0);
+    cr_assert(srv_config_serves_builtin(cfg));
+    /* A higher-precedence source wins... */
+    cr_assert_eq(srv_config_set(cfg, "app", "site:app", SRV_SRC_CLI, err, sizeof(err)), 0);
+    cr_assert_eq(srv_config_validate(cfg, err, sizeof(err)), 0, "%s", err);
+    cr_assert(!srv_config_serves_builtin(cfg));
+    /* ...both from one source is an error that names both. */
+    cr_assert_eq(srv_config_set(cfg, "builtin", "echo", SRV_SRC_CLI, err, sizeof(err)), 0);
+    cr_assert_eq(srv_config_validate(cfg, err, sizeof(err)), SRV_ECONFIG);
+    cr_assert_not_null(strstr(err, "app 'site:app' (command line --app) and builtin 'echo' "
+                                   "(command line --builtin) are both set: keep one"),
+                       "%s", err);
+}
+
 Test(config, print_and_usage_cover_every_key)
 {
     char *buf = NULL;
