@@ -45,8 +45,12 @@ set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_SECTION web)
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 set(CPACK_DEBIAN_PACKAGE_HOMEPAGE "https://example.invalid/srv")
-# Library dependencies from the binary (dpkg-shlibdeps: libuv1, libpython3.x).
+# Library dependencies from the binaries (dpkg-shlibdeps: libuv1, libinih1),
+# plus the python3 that runs WSGI apps (hosted mode) or libpython (embedded).
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
+if(SRV_WITH_PYTHON AND SRV_PYTHON_HOSTED)
+  set(CPACK_DEBIAN_PACKAGE_DEPENDS "python${Python3_VERSION_MAJOR}.${Python3_VERSION_MINOR}")
+endif()
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA ${SRV_LINUX_DIR}/conffiles)
 set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)
 include(CPack)

@@ -47,6 +47,13 @@ int srv_plat_sendfile(uv_os_fd_t sock, int fd, int64_t off, size_t len, size_t *
 
 /* Resident memory of this process in bytes (0 if unknown). */
 uint64_t srv_plat_rss(void);
+/* The CPU time thread t has used, in ns. Returns 0 or SRV_E*. */
+int srv_plat_thread_cpu_ns(uv_thread_t *t, uint64_t *ns);
+
+/* Shows argv as this process's command line (ps) and names it srv; for
+ * srv hosted by python3. argv's strings must not live in the original
+ * argument area. Windows: nothing to do. */
+void srv_plat_set_cmdline(int argc, char **argv);
 
 /* Raises the soft limit of open files to the hard one, so that
  * worker_connections can be reached; returns the limit now in force (0 if

@@ -1,23 +1,16 @@
-/* main.c: the srv command line.
+/* cli.c: the srv command line.
  *
  *   srv [OPTIONS] MODULE:APP        serve a WSGI app
- *   srv [OPTIONS] --builtin NAME    serve a built-in app (hello, echo, test)
- *
- * Exit codes: 0 after a clean stop, 1 when serving failed, 2 for a usage
- * or configuration error, 4 when the app could not be loaded (as gunicorn);
- * with 2 and 4 nothing was bound. */
+ *   srv [OPTIONS] --builtin NAME    serve a built-in app (hello, echo, test) */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <uv.h>
 
 #include "app/builtin.h"
+#include "cli.h"
 #include "config/config.h"
-#include "platform.h"
 #include "srv.h"
-#ifdef SRV_HAVE_WSGI
-#include "wsgi/wsgi.h"
-#endif
 
 static const char *env_lookup(const char *name)
 {
@@ -75,15 +68,16 @@ static int fail(const char *msg)
     return 2;
 }
 
-int main(int argc, char **argv)
+int srv_cli_exit_code(int rc)
+{
+    return rc == 0 ? 0 : rc == SRV_ECONFIG ? 2 : rc == SRV_EAPP ? 4 : 1;
+}
+
+int srv_cli_main(int argc, char **argv, srv_cli_wsgi_fn serve_wsgi)
 {
     static cmdline_t cl;
     srv_config_t *cfg = NULL;
     srv_cli_action_t action;
-    const srv_app_t *app = NULL;
-#ifdef SRV_HAVE_WSGI
-    srv_app_t wsgi = {0};
-#endif
     char err[1024];
     int rc = 0;
 
@@ -116,38 +110,22 @@ int main(int argc, char **argv)
         break;
     }
 
+    srv_set_reload(reload_config, &cl);
     if (srv_config_serves_builtin(cfg)) {
-        app = srv_builtin_app(SRV_CFG_STR(cfg, builtin));
-    } else if (SRV_CFG_STR(cfg, app)[0] != '\0') {
-#ifdef SRV_HAVE_WSGI
-        /* The app is imported before anything is bound: an import error
-         * is a message with its traceback and exit code 4. */
-        if (srv_wsgi_app(cfg, &wsgi) != 0 || srv_plat_load_app(cfg, &wsgi, srv_wsgi_load) != 0) {
-            rc = 4;
-            goto out;
-        }
-        app = &wsgi;
-#else
+        rc = srv_cli_exit_code(srv_run(cfg, srv_builtin_app(SRV_CFG_STR(cfg, builtin))));
+    } else if (SRV_CFG_STR(cfg, app)[0] == '\0') {
+        rc =
+            fail("no app to serve: give MODULE:APP, or --builtin hello|echo|test (see srv --help)");
+    } else if (serve_wsgi == NULL) {
         snprintf(err, sizeof(err),
                  "cannot serve '%s': this srv was built without Python (WSGI); "
                  "use --builtin hello|echo|test",
                  SRV_CFG_STR(cfg, app));
         rc = fail(err);
-        goto out;
-#endif
+    } else {
+        rc = serve_wsgi(cfg, argc, argv);
     }
-    if (app == NULL) {
-        rc =
-            fail("no app to serve: give MODULE:APP, or --builtin hello|echo|test (see srv --help)");
-        goto out;
-    }
-    srv_set_reload(reload_config, &cl);
-    rc = srv_run(cfg, app);
-    rc = rc == 0 ? 0 : rc == SRV_ECONFIG ? 2 : rc == SRV_EAPP ? 4 : 1;
 out:
-#ifdef SRV_HAVE_WSGI
-    srv_wsgi_app_free(&wsgi);
-#endif
     srv_config_free(cfg);
     return rc;
 }

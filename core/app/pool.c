@@ -8,11 +8,17 @@
  *  - a job goes to an idle thread at once only when no thread is running
  *    a job, or every running one waits inside srv for its client;
  *  - otherwise it queues, and the next thread to finish takes it (FIFO);
- *  - when jobs wait and no job has finished for SRV_STARVE_MS, the
- *    running threads are blocked where srv cannot see it (a database call,
- *    a sleep): one more thread is woken, and one more every SRV_STARVE_MS
- *    while that lasts, up to `threads`. (Waiting time alone would wake
- *    every thread under saturation, where the queue is always long.)
+ *  - when jobs wait, no job has finished for SRV_STARVE_MS, and the
+ *    running threads used less than a quarter of that time on a CPU,
+ *    they are blocked where srv cannot see it (a database call, a sleep):
+ *    one more thread is woken, and one more every SRV_STARVE_MS while that
+ *    lasts, up to `threads`. (Waiting time alone would wake every thread
+ *    under saturation, where the queue is always long; time without a
+ *    finished job alone would wake them for every page that takes longer
+ *    than SRV_STARVE_MS to compute.)
+ *  - when no job has finished for SRV_STALL_MS, one more thread is woken
+ *    whatever the CPU use: a request that computes for seconds shares the
+ *    interpreter with the next one instead of holding up the queue.
  * CPU-bound apps thus run one request at a time in arrival order, and
  * I/O-bound apps still get their parallelism.
  *
@@ -23,10 +29,12 @@
 #include "app/pool.h"
 
 #include "app/exchange.h"
+#include "platform.h"
 #include "util/alloc.h"
 #include "util/log.h"
 
 #define SRV_STARVE_MS 1
+#define SRV_STALL_MS  100
 
 /* The siblings balance new connections by it (worker.c). jobs_lock held. */
 static void publish_load_locked(srv_worker_t *w)
@@ -46,9 +54,32 @@ static srv_pool_thread_t *hand_oldest_locked(srv_worker_t *w)
         return NULL;
     n = srv_list_pop_head(&w->jobs);
     w->idle = t->next_idle;
+    t->idle = 0;
     t->job = srv_list_entry(n, srv_req_t, job_link);
     w->running++;
     return t;
+}
+
+/* Whether the threads running jobs used less than a quarter of the time
+ * since the last look on a CPU (so they wait on something), and notes
+ * their CPU times for the next look. jobs_lock held. */
+static int running_threads_wait(srv_worker_t *w)
+{
+    uint64_t now = uv_hrtime(), used = 0, span = now - w->starve_seen_ns;
+    size_t i;
+
+    for (i = 0; i < w->nthreads; i++) {
+        srv_pool_thread_t *t = &w->threads[i];
+        uint64_t cpu;
+
+        if (!t->started || t->idle || srv_plat_thread_cpu_ns(&t->tid, &cpu) != 0)
+            continue;
+        if (cpu > t->cpu_seen && t->cpu_seen != 0)
+            used += cpu - t->cpu_seen;
+        t->cpu_seen = cpu;
+    }
+    w->starve_seen_ns = now;
+    return used < span / 4;
 }
 
 static void on_starve(uv_timer_t *timer)
@@ -60,12 +91,18 @@ static void on_starve(uv_timer_t *timer)
     uv_mutex_lock(&w->jobs_lock);
     if (!srv_list_empty(&w->jobs)) {
         srv_req_t *oldest = srv_list_entry(w->jobs.next, srv_req_t, job_link);
-        int stuck = w->completed == w->completed_seen &&
-                    uv_now(&w->loop) - oldest->queued_ms >= SRV_STARVE_MS;
+        uint64_t now = uv_now(&w->loop), waited = now - oldest->queued_ms;
+        int stuck = w->completed == w->completed_seen && waited >= SRV_STARVE_MS;
+        int stalled = now - w->progress_ms >= SRV_STALL_MS && waited >= SRV_STALL_MS;
 
-        if (w->running == w->blocked || stuck)
+        /* Evaluated every time: it keeps the CPU times current. */
+        if ((running_threads_wait(w) && stuck) || stalled || w->running == w->blocked) {
             t = hand_oldest_locked(w);
+            w->progress_ms = now; /* the next stall counts from here */
+        }
     }
+    if (w->completed != w->completed_seen)
+        w->progress_ms = uv_now(&w->loop);
     w->completed_seen = w->completed;
     again = !srv_list_empty(&w->jobs) && w->idle != NULL;
     uv_mutex_unlock(&w->jobs_lock);
@@ -98,10 +135,13 @@ void srv__pool_kick(srv_worker_t *w)
     if (w->running == w->blocked)
         t = hand_oldest_locked(w);
     watch = !srv_list_empty(&w->jobs) && w->idle != NULL;
-    if (watch && !uv_is_active((uv_handle_t *)&w->starve))
+    if (watch && !uv_is_active((uv_handle_t *)&w->starve)) {
         w->completed_seen = w->completed;
-    else
+        w->progress_ms = uv_now(&w->loop);
+        running_threads_wait(w); /* the CPU times the first look compares to */
+    } else {
         watch = 0;
+    }
     uv_mutex_unlock(&w->jobs_lock);
     if (t != NULL)
         uv_sem_post(&t->wake);
@@ -152,6 +192,7 @@ static srv_req_t *next_job(srv_pool_thread_t *t, int finished)
         return NULL;
     }
     t->job = NULL;
+    t->idle = 1;
     t->next_idle = w->idle;
     w->idle = t;
     uv_mutex_unlock(&w->jobs_lock);

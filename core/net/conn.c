@@ -1,6 +1,7 @@
 /* conn.c: the loop side of a connection: accepting, reading, parsing,
- * reading bodies ahead of the app, dispatching, timeouts and the end of the
- * connection. Output is in conn_write.c. Loop thread only. */
+ * reading bodies ahead of the app, dispatching and the end of the
+ * connection. Output is in conn_write.c, timeouts in conn_timeout.c. Loop
+ * thread only. */
 #include "net/conn.h"
 
 #include <string.h>
@@ -155,55 +156,11 @@ void srv__conn_update_reading(srv_conn_t *c)
     }
 }
 
-/* ---- Timeouts ---- */
-
-static void set_timeout(srv_conn_t *c, int tq, int progress)
-{
-    if (tq < 0)
-        srv__worker_timeout_clear(c);
-    else if (tq != c->tq || progress)
-        srv__worker_timeout_set(c->w, c, tq);
-}
-
-void srv__conn_refresh_timeout(srv_conn_t *c, int progress)
-{
-    switch (c->state) {
-    case SRV_CS_IDLE:
-        set_timeout(c, SRV_TQ_IDLE, progress);
-        break;
-    case SRV_CS_HEAD:
-        /* From the head's first byte on; a trickle does not extend it. */
-        set_timeout(c, SRV_TQ_HEAD, 0);
-        break;
-    case SRV_CS_BODY:
-        set_timeout(c, SRV_TQ_BODY, progress);
-        break;
-    case SRV_CS_APP:
-    case SRV_CS_DRAIN:
-        if (c->writing)
-            set_timeout(c, SRV_TQ_WRITE, progress);
-        else if (!c->body_complete && !c->paused)
-            set_timeout(c, SRV_TQ_BODY, progress);
-        else
-            set_timeout(c, -1, 0);
-        break;
-    case SRV_CS_ERROR:
-        set_timeout(c, SRV_TQ_WRITE, progress);
-        break;
-    case SRV_CS_LINGER:
-        set_timeout(c, SRV_TQ_LINGER, 0);
-        break;
-    default:
-        set_timeout(c, -1, 0);
-        break;
-    }
-}
-
 static void enter_head(srv_conn_t *c)
 {
     c->state = SRV_CS_HEAD;
     memset(&c->scan, 0, sizeof(c->scan));
-    set_timeout(c, SRV_TQ_HEAD, 1);
+    srv__conn_set_timeout(c, SRV_TQ_HEAD, 1);
 }
 
 /* ---- Accepting ---- */
@@ -387,7 +344,7 @@ static int pump_body(srv_conn_t *c)
 
 /* Fails the body of a dispatched request: the app's next read gets err,
  * and the connection closes after the response. */
-static void fail_app_body(srv_conn_t *c, int err)
+void srv__conn_fail_app_body(srv_conn_t *c, int err)
 {
     srv_req_t *x = &c->x;
 
@@ -566,7 +523,7 @@ static void start_request(srv_conn_t *c, size_t head_len)
     }
     x->ring.cap = cap;
     c->state = SRV_CS_BODY;
-    set_timeout(c, SRV_TQ_BODY, 1);
+    srv__conn_set_timeout(c, SRV_TQ_BODY, 1);
     rc = pump_body(c);
     if (rc != 0) {
         srv__conn_send_error(c, rc == SRV_ETOOLARGE ? 413 : 400, c->chunked.why);
@@ -613,7 +570,7 @@ static void next_request(srv_conn_t *c)
         return;
     }
     c->state = SRV_CS_IDLE;
-    set_timeout(c, SRV_TQ_IDLE, 1);
+    srv__conn_set_timeout(c, SRV_TQ_IDLE, 1);
     /* An idle connection holds no large read buffer. */
     if (c->rbuf.cap > SRV_RBUF_INITIAL * 4) {
         srv_buf_free(&c->rbuf);
@@ -667,7 +624,7 @@ void srv__conn_process(srv_conn_t *c)
                 int rc = pump_body(c);
 
                 if (rc != 0)
-                    fail_app_body(c, rc == SRV_ETOOLARGE ? SRV_ETOOLARGE : SRV_EBODY);
+                    srv__conn_fail_app_body(c, rc == SRV_ETOOLARGE ? SRV_ETOOLARGE : SRV_EBODY);
                 srv__conn_refresh_timeout(c, 0);
             }
             goto out;
@@ -693,14 +650,33 @@ out:
     srv__conn_update_reading(c);
 }
 
+/* Whether an app thread took c's request. */
+static int app_started(srv_conn_t *c)
+{
+    int started;
+
+    uv_mutex_lock(&c->w->lock);
+    started = c->x.thread != NULL;
+    uv_mutex_unlock(&c->w->lock);
+    return started;
+}
+
 static void on_eof(srv_conn_t *c)
 {
     c->peer_eof = 1;
     c->reading = 0; /* libuv stopped reading at EOF */
     switch (c->state) {
     case SRV_CS_APP:
+        if (c->body_complete && !app_started(c)) {
+            /* The client sent its request and left while it waited for an
+             * app thread (it gave up, as clients and proxies with a
+             * timeout do under overload): it is not run. As nginx, a
+             * half-close is taken for a client that left. */
+            srv__conn_abort(c, "the client left before its request ran");
+            break;
+        }
         if (!c->body_complete)
-            fail_app_body(c, SRV_EBODY); /* truncated: never a short body */
+            srv__conn_fail_app_body(c, SRV_EBODY); /* truncated: never a short body */
         c->close_after = 1;
         srv__conn_refresh_timeout(c, 0);
         break;
@@ -815,84 +791,11 @@ void srv__conn_end_exchange(srv_conn_t *c)
         /* The app did not read the whole body: discard the rest. */
         c->state = SRV_CS_DRAIN;
         c->drained = 0;
-        set_timeout(c, SRV_TQ_BODY, 1);
+        srv__conn_set_timeout(c, SRV_TQ_BODY, 1);
     } else {
         next_request(c);
     }
     srv__conn_process(c);
-}
-
-void srv__conn_on_timeout(srv_conn_t *c)
-{
-    switch (c->tq) {
-    case SRV_TQ_WRITE: {
-        size_t q = uv_stream_get_write_queue_size(&c->h.stream);
-
-        if (q < c->wq_seen) {
-            /* The client reads, slowly: that is progress. */
-            c->wq_seen = q;
-            set_timeout(c, SRV_TQ_WRITE, 1);
-            return;
-        }
-        srv_log_debug("write timeout for %s", c->remote_addr);
-        srv__conn_abort(c, NULL);
-        return;
-    }
-    case SRV_TQ_HEAD:
-        srv__worker_timeout_clear(c);
-        if (c->rpos < c->rbuf.len)
-            srv__conn_send_error(c, 408, "request head not received in time");
-        else
-            srv__conn_abort(c, NULL);
-        return;
-    case SRV_TQ_BODY:
-        srv__worker_timeout_clear(c);
-        if (c->state == SRV_CS_BODY) {
-            srv__conn_send_error(c, 408, "request body not received in time");
-        } else if (c->state == SRV_CS_APP) {
-            fail_app_body(c, SRV_ETIMEDOUT);
-            srv__conn_update_reading(c);
-        } else {
-            srv__conn_abort(c, NULL);
-        }
-        return;
-    default:
-        srv__conn_abort(c, NULL);
-        return;
-    }
-}
-
-void srv__conn_check_deadline(srv_conn_t *c, uint64_t now)
-{
-    srv_worker_t *w = c->w;
-    srv_req_t *x = &c->x;
-    uint64_t ident = 0;
-
-    if (!c->app_busy || c->deadline_hit || c->state == SRV_CS_CLOSED ||
-        now - x->start_ms < w->ms_timeout)
-        return;
-    c->deadline_hit = 1;
-    uv_mutex_lock(&w->lock);
-    if (x->thread != NULL)
-        ident = x->thread->ident;
-    /* srv gives up on the exchange: the app's next read or write fails
-     * and whatever it still queues is thrown away (drain_notifications). */
-    x->state |= X_ABORTED;
-    if (x->state & (X_WAIT_BODY | X_WAIT_OUT)) {
-        x->state &= ~(X_WAIT_BODY | X_WAIT_OUT);
-        uv_cond_signal(&x->thread->cond);
-    }
-    uv_mutex_unlock(&w->lock);
-    srv_log_error("Request timed out after %llu s: %.*s %.*s from %s",
-                  (unsigned long long)((now - x->start_ms) / 1000), (int)x->view.method.len,
-                  x->view.method.p, (int)(x->view.target.len > 200 ? 200 : x->view.target.len),
-                  x->view.target.p, c->remote_addr[0] ? c->remote_addr : "-");
-    srv__worker_report_stuck(w, ident);
-    if (c->resp_bytes_total == 0 && !c->writing && srv_list_empty(&c->wq))
-        srv__conn_send_error(c, 504, "the app did not answer within the timeout");
-    else
-        srv__conn_abort(c, "request timed out");
-    srv__worker_retire(w, "a request ran past timeout");
 }
 
 void srv__conn_stop(srv_conn_t *c, int graceful)

@@ -139,5 +139,11 @@ void srv__conn_update_reading(srv_conn_t *c);
 /* Puts c on the timeout list its state needs; progress gives a new
  * deadline, anything else keeps the one running. */
 void srv__conn_refresh_timeout(srv_conn_t *c, int progress);
+/* Puts c on timeout list tq (< 0: none); progress restarts its deadline
+ * even when tq is the one running. */
+void srv__conn_set_timeout(srv_conn_t *c, int tq, int progress);
+/* Fails the body of a dispatched request: the app's next read gets err,
+ * and the connection closes after the response. */
+void srv__conn_fail_app_body(srv_conn_t *c, int err);
 
 #endif

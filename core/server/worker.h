@@ -73,6 +73,8 @@ typedef struct srv_pool_thread_s {
     uv_sem_t wake;  /* posted when a job is handed to this idle thread */
     srv_req_t *job; /* the job handed over (jobs_lock) */
     struct srv_pool_thread_s *next_idle;
+    int idle;          /* waiting for a job (jobs_lock) */
+    uint64_t cpu_seen; /* its CPU time at the last starve check (loop thread) */
     int started;
 } srv_pool_thread_t;
 
@@ -110,6 +112,8 @@ struct srv_worker_s {
     uint64_t completed; /* jobs finished, ever: progress for the starve timer */
     int kick;           /* jobs were dispatched in this loop iteration (loop) */
     uint64_t completed_seen;
+    uint64_t starve_seen_ns; /* when the starve timer last looked */
+    uint64_t progress_ms;    /* when it last saw a job finish (or woke a thread) */
     int pool_stop;
     uv_timer_t starve; /* wakes another thread for a job that waits */
 

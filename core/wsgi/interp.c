@@ -85,6 +85,26 @@ static const char helper_source[] =
     "        ''.join(traceback.format_list(frames)) + \\\n"
     "        ''.join(traceback.format_exception_only(tp, value))\n";
 
+/* Python in this process: up (initialised here, or by the python3 that
+ * hosts srv), and the main thread's state while it does not hold the GIL.
+ * Main thread only. */
+static int g_py_up;
+static int g_hosted;
+static PyThreadState *g_main_ts;
+
+void srv_wsgi_hosted_begin(void)
+{
+    g_hosted = 1;
+    g_py_up = 1;
+    g_main_ts = PyEval_SaveThread();
+}
+
+void srv_wsgi_hosted_end(void)
+{
+    PyEval_RestoreThread(g_main_ts);
+    g_main_ts = NULL;
+}
+
 /* One thread state per app thread, made once. */
 static SRV_THREAD_LOCAL PyThreadState *tl_ts;
 static SRV_THREAD_LOCAL PyGILState_STATE tl_gil;
@@ -184,17 +204,29 @@ static void free_state(srv_wsgi_t *w)
     Py_CLEAR(w->helpers);
 }
 
+/* Drops what load() made; embedded, also finalises Python. Main thread,
+ * without the GIL. */
+static void unload(srv_wsgi_t *w)
+{
+    PyEval_RestoreThread(g_main_ts);
+    free_state(w);
+    w->loaded = 0;
+    if (g_hosted) {
+        g_main_ts = PyEval_SaveThread(); /* python3 finalises itself */
+        return;
+    }
+    if (Py_FinalizeEx() != 0)
+        srv_log_warn("Python reported errors while finalising");
+    g_main_ts = NULL;
+    g_py_up = 0;
+}
+
 static void worker_exit(void *data)
 {
     srv_wsgi_t *w = data;
 
-    if (w->loaded) {
-        PyEval_RestoreThread(w->main_ts);
-        free_state(w);
-        if (Py_FinalizeEx() != 0)
-            srv_log_warn("Python reported errors while finalising");
-        w->loaded = 0;
-    }
+    if (w->loaded)
+        unload(w);
 }
 
 /* ---- Loading ---- */
@@ -215,6 +247,7 @@ static int sys_path_insert(const char *dir)
     return rc;
 }
 
+/* Makes Python ready in this process and takes the GIL. */
 static int start_python(const srv_config_t *cfg)
 {
     const char *venv = SRV_CFG_STR(cfg, virtualenv);
@@ -222,6 +255,11 @@ static int start_python(const srv_config_t *cfg)
     PyStatus st;
     char exe[4096];
 
+    if (g_py_up) {
+        /* Hosted: the python3 that runs srv is the virtualenv's already. */
+        PyEval_RestoreThread(g_main_ts);
+        return 0;
+    }
     if (venv[0] == '\0' && getenv("VIRTUAL_ENV") != NULL)
         venv = getenv("VIRTUAL_ENV");
     /* The Python configuration, as the python command uses (PYTHONPATH and
@@ -244,6 +282,7 @@ static int start_python(const srv_config_t *cfg)
         srv_log_error("cannot start Python: %s", st.err_msg ? st.err_msg : "unknown error");
         return -1;
     }
+    g_py_up = 1;
     return 0;
 }
 
@@ -348,12 +387,12 @@ out:
             srv__wsgi_log_exception(w, ctx, 0);
         else
             srv_log_error("%s", ctx);
-        free_state(w);
-        Py_FinalizeEx();
+        g_main_ts = PyEval_SaveThread();
+        unload(w);
         return SRV_EAPP;
     }
     w->loaded = 1;
-    w->main_ts = PyEval_SaveThread();
+    g_main_ts = PyEval_SaveThread();
     return 0;
 }
 
@@ -364,36 +403,33 @@ static int worker_init(void *data)
     return w->loaded ? 0 : load(w);
 }
 
-/* ---- fork() with the app loaded (--preload) ---- */
+/* ---- fork() with Python up (--preload, or hosted by python3) ---- */
 
 static void fork_prepare(void *data)
 {
-    srv_wsgi_t *w = data;
-
-    if (!w->loaded)
+    (void)data;
+    if (!g_py_up)
         return;
-    PyEval_RestoreThread(w->main_ts);
+    PyEval_RestoreThread(g_main_ts);
     PyOS_BeforeFork();
 }
 
 static void fork_parent(void *data)
 {
-    srv_wsgi_t *w = data;
-
-    if (!w->loaded)
+    (void)data;
+    if (!g_py_up)
         return;
     PyOS_AfterFork_Parent();
-    w->main_ts = PyEval_SaveThread();
+    g_main_ts = PyEval_SaveThread();
 }
 
 static void fork_child(void *data)
 {
-    srv_wsgi_t *w = data;
-
-    if (!w->loaded)
+    (void)data;
+    if (!g_py_up)
         return;
     PyOS_AfterFork_Child();
-    w->main_ts = PyEval_SaveThread();
+    g_main_ts = PyEval_SaveThread();
 }
 
 /* ---- Stuck requests ---- */

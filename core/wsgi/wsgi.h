@@ -26,4 +26,11 @@ void srv_wsgi_app_free(srv_app_t *app);
  * thread does not hold the GIL. worker_exit finalises Python. */
 int srv_wsgi_load(srv_app_t *app);
 
+/* Hosted mode: srv runs inside a python3 process (service/pyhost.c).
+ * begin gives up the GIL of the calling (main) thread, which already runs
+ * Python, and tells the bridge not to initialise or finalise Python; end
+ * takes the GIL back. */
+void srv_wsgi_hosted_begin(void);
+void srv_wsgi_hosted_end(void);
+
 #endif

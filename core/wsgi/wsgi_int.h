@@ -19,7 +19,6 @@ typedef struct srv_wsgi_s {
     PyObject *errors_stream; /* wsgi.errors (owned) */
     PyObject *script_name;   /* SCRIPT_NAME (owned str) */
     PyObject *base_environ;  /* the keys every environ shares (owned dict) */
-    PyThreadState *main_ts;  /* the main thread's state while it does not hold the GIL */
     int debug;
 } srv_wsgi_t;
 

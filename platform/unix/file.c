@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <pthread.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "plat_config.h"
@@ -114,4 +116,15 @@ int srv_plat_write_pidfile(const char *path)
 void srv_plat_remove_pidfile(const char *path)
 {
     unlink(path);
+}
+
+int srv_plat_thread_cpu_ns(uv_thread_t *t, uint64_t *ns)
+{
+    clockid_t cid;
+    struct timespec ts;
+
+    if (pthread_getcpuclockid(*t, &cid) != 0 || clock_gettime(cid, &ts) != 0)
+        return SRV_EINVAL;
+    *ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+    return 0;
 }

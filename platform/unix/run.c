@@ -41,7 +41,13 @@ int srv_plat_load_app(const srv_config_t *cfg, srv_app_t *app, int (*load)(srv_a
     /* Each worker loads the app for itself (so that a reload sees new
      * code); a throwaway child checks now that it loads at all, before
      * anything is bound, and reports why not with the traceback. */
+    if (app->fork_prepare != NULL)
+        app->fork_prepare(app->data);
     pid = fork();
+    if (pid != 0 && app->fork_parent != NULL)
+        app->fork_parent(app->data);
+    if (pid == 0 && app->fork_child != NULL)
+        app->fork_child(app->data);
     if (pid < 0)
         return load(app) == 0 ? 0 : SRV_EAPP;
     if (pid == 0) {

@@ -80,3 +80,24 @@ void srv_plat_remove_pidfile(const char *path)
 {
     remove(path);
 }
+
+void srv_plat_set_cmdline(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv; /* srv.exe is srv.exe already */
+}
+
+int srv_plat_thread_cpu_ns(uv_thread_t *t, uint64_t *ns)
+{
+    FILETIME created, exited, kernel, user;
+    ULARGE_INTEGER k, u;
+
+    if (!GetThreadTimes(*t, &created, &exited, &kernel, &user))
+        return SRV_EINVAL;
+    k.LowPart = kernel.dwLowDateTime;
+    k.HighPart = kernel.dwHighDateTime;
+    u.LowPart = user.dwLowDateTime;
+    u.HighPart = user.dwHighDateTime;
+    *ns = (k.QuadPart + u.QuadPart) * 100u; /* 100 ns units */
+    return 0;
+}

@@ -591,3 +591,24 @@ def test_pidfile_holds_the_master(tmp_path):
     with Prefork("--pid", str(pidfile), workers=2) as srv:
         srv.wait_serving(2)
         assert int(pidfile.read_text()) == srv.pid
+
+
+def test_a_queued_request_whose_client_left_is_not_run():
+    """A client that sends its request and leaves while it waits for an app
+    thread (it gave up, as clients and proxies with a timeout do under
+    overload) costs no app time: its request is dropped, not run."""
+    with Prefork("--threads", "1", "--access-logfile", "-", workers=1) as srv:
+        srv.wait_serving(1)
+        busy = srv.connect(timeout=10)
+        busy.sendall(b"GET /sleep?s=1 HTTP/1.1\r\nHost: a\r\n\r\n")
+        time.sleep(0.2)  # the one app thread is taken
+        with srv.connect() as gone:
+            gone.sendall(b"GET /sleep?s=2&gone HTTP/1.1\r\nHost: a\r\n\r\n")
+            time.sleep(0.1)
+        assert Reader(busy).response(timeout=10).status == 200
+        busy.close()
+        t0 = time.monotonic()
+        assert get(srv, "/?after").status == 200
+        assert time.monotonic() - t0 < 1.5, "the abandoned request ran first"
+        srv.wait_for_line(r'"GET /\?after ', stream="stdout")
+        assert not [line for line in srv.stdout_lines if "gone" in line]

@@ -61,6 +61,25 @@ kill "$pid"
 wait "$pid" || fail "installed srv did not stop cleanly"
 pid=""
 
+# And a WSGI app: the installed srv finds its Python module in /usr/lib/srv.
+app=$(mktemp -d)
+printf 'def app(environ, start_response):\n    start_response("200 OK", [])\n    return [b"from the deb"]\n' >"$app/debapp.py"
+/usr/bin/srv -b 127.0.0.1:0 -w 1 --chdir "$app" debapp:app >"$log" 2>&1 &
+pid=$!
+port=""
+for _ in $(seq 1 100); do
+    port=$(sed -n 's/.*Listening at http:\/\/127\.0\.0\.1:\([0-9]*\) .*/\1/p' "$log")
+    [ -n "$port" ] && break
+    sleep 0.1
+done
+[ -n "$port" ] || { cat "$log"; fail "installed srv did not serve a WSGI app"; }
+body=$(python3 -c "import urllib.request; print(urllib.request.urlopen('http://127.0.0.1:$port/', timeout=10).read().decode())")
+[ "$body" = "from the deb" ] || fail "installed srv served the WSGI app as '$body'"
+kill "$pid"
+wait "$pid" || fail "installed srv (WSGI) did not stop cleanly"
+pid=""
+rm -rf "$app"
+
 dpkg --purge srv >/dev/null || fail "dpkg --purge srv"
 [ ! -e /usr/bin/srv ] || fail "/usr/bin/srv left behind"
 [ ! -e /etc/srv/srv.ini ] || fail "/etc/srv/srv.ini left behind after purge"
