@@ -8,8 +8,10 @@ set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 work=${1:-$root/build-win-deps}
+mkdir -p "$work"
+work=$(cd "$work" && pwd) # absolute: apt is given paths below it after the cd
 prefix=$work/prefix
-mkdir -p "$work" "$prefix/include" "$prefix/lib"
+mkdir -p "$prefix/include" "$prefix/lib"
 if [ -f "$prefix/lib/libuv_a.a" ] && [ -f "$prefix/lib/libinih.a" ]; then
     echo "win deps: cached in $prefix"
     exit 0
