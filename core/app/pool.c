@@ -19,6 +19,10 @@
  *  - when no job has finished for SRV_STALL_MS, one more thread is woken
  *    whatever the CPU use: a request that computes for seconds shares the
  *    interpreter with the next one instead of holding up the queue.
+ *  - a thread that finishes a job takes the next one only when no other
+ *    thread is computing one (using at least half of the time since its
+ *    job started on a CPU); otherwise it goes idle, so that threads woken
+ *    for I/O go back to sleep once their requests compute again.
  * CPU-bound apps thus run one request at a time in arrival order, and
  * I/O-bound apps still get their parallelism.
  *
@@ -43,6 +47,38 @@ static void publish_load_locked(srv_worker_t *w)
         srv_atomic_store(&w->env.slots->slot[w->env.self].busy, (int)w->load);
 }
 
+/* Notes when t's job started and t's CPU time then. jobs_lock held. */
+static void job_started_locked(srv_pool_thread_t *t)
+{
+    t->job_ns = uv_hrtime();
+    if (srv_plat_thread_cpu_ns(&t->tid, &t->job_cpu) != 0)
+        t->job_cpu = 0;
+}
+
+/* Whether a thread other than self computes its job: it used at least
+ * half of the time since the job started on a CPU (or the job has just
+ * started, too recently to tell). jobs_lock held. */
+static int others_compute_locked(srv_worker_t *w, const srv_pool_thread_t *self)
+{
+    uint64_t now = uv_hrtime();
+    size_t i;
+
+    for (i = 0; i < w->nthreads; i++) {
+        srv_pool_thread_t *t = &w->threads[i];
+        uint64_t cpu, ran;
+
+        if (t == self || !t->started || t->idle)
+            continue;
+        ran = now - t->job_ns;
+        if (ran < 200000)
+            return 1;
+        if (srv_plat_thread_cpu_ns(&t->tid, &cpu) == 0 && cpu >= t->job_cpu &&
+            (cpu - t->job_cpu) * 2 >= ran)
+            return 1;
+    }
+    return 0;
+}
+
 /* Gives the oldest job to the most recently idle thread; returns the
  * thread to post, or NULL. jobs_lock held. */
 static srv_pool_thread_t *hand_oldest_locked(srv_worker_t *w)
@@ -57,6 +93,7 @@ static srv_pool_thread_t *hand_oldest_locked(srv_worker_t *w)
     t->idle = 0;
     t->job = srv_list_entry(n, srv_req_t, job_link);
     w->running++;
+    job_started_locked(t);
     return t;
 }
 
@@ -181,9 +218,14 @@ static srv_req_t *next_job(srv_pool_thread_t *t, int finished)
         w->load--;
         publish_load_locked(w);
     }
-    n = srv_list_pop_head(&w->jobs);
+    /* While another thread computes, this one would only take turns with
+     * it for the interpreter: it waits to be woken instead. */
+    n = (w->running > w->blocked && !srv_list_empty(&w->jobs) && others_compute_locked(w, t))
+            ? NULL
+            : srv_list_pop_head(&w->jobs);
     if (n != NULL) {
         w->running++;
+        job_started_locked(t);
         uv_mutex_unlock(&w->jobs_lock);
         return srv_list_entry(n, srv_req_t, job_link);
     }

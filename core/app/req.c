@@ -20,6 +20,11 @@
 #define SRV_BLOCK_MAX     (64 * 1024)
 #define SRV_DRAIN_MAX     (64 * 1024)
 #define SRV_RESP_HEAD_MAX (1024 * 1024)
+/* A response's last write up to this size is queued whole without waiting
+ * for the client to catch up: the app holds those bytes already, and the
+ * thread is free for the next request instead of blocking (and then
+ * taking turns for the interpreter with the thread woken meanwhile). */
+#define SRV_LAST_NOWAIT_MAX (1024 * 1024)
 
 srv_oblock_t *srv_oblock_new(size_t cap)
 {
@@ -312,8 +317,8 @@ static int plan_response(srv_req_t *x, int64_t known_len)
 }
 
 /* Appends the blocks of list to x->out and wakes the loop unless hold is
- * set; then waits while the client is far behind. */
-static int queue_blocks(srv_req_t *x, srv_list_t *list, size_t bytes, int hold)
+ * set; then, if wait is set, waits while the client is far behind. */
+static int queue_blocks(srv_req_t *x, srv_list_t *list, size_t bytes, int hold, int wait)
 {
     srv_worker_t *w = x->w;
     int send = 0, rc = 0;
@@ -335,7 +340,7 @@ static int queue_blocks(srv_req_t *x, srv_list_t *list, size_t bytes, int hold)
         srv__worker_wake(w);
         send = 0;
     }
-    while (x->out_bytes > w->write_buffer && !(x->state & X_ABORTED))
+    while (wait && x->out_bytes > w->write_buffer && !(x->state & X_ABORTED))
         app_wait(x, X_WAIT_OUT);
     if (x->state & X_ABORTED)
         rc = SRV_ECONNRESET;
@@ -364,7 +369,7 @@ static int send_bytes(srv_req_t *x, const char *pre, size_t prelen, const char *
     size_t lens[4], i, total = 0, left_all;
     srv_list_t list;
     srv_oblock_t *b = NULL;
-    int rc;
+    int rc, wait;
 
     parts[0] = x->hbuf.data;
     lens[0] = x->resp == R_PLANNED ? x->hbuf.len : 0;
@@ -375,6 +380,7 @@ static int send_bytes(srv_req_t *x, const char *pre, size_t prelen, const char *
     parts[3] = suf;
     lens[3] = suflen;
     left_all = lens[0] + prelen + len + suflen;
+    wait = !last || left_all > SRV_LAST_NOWAIT_MAX;
     if (x->resp == R_PLANNED)
         x->resp = R_HEAD_QUEUED;
     srv_list_init(&list);
@@ -387,7 +393,7 @@ static int send_bytes(srv_req_t *x, const char *pre, size_t prelen, const char *
 
             if (b == NULL || b->len == b->cap) {
                 if (total >= w_buf) {
-                    rc = queue_blocks(x, &list, total, 0);
+                    rc = queue_blocks(x, &list, total, 0, wait);
                     total = 0;
                     if (rc != 0)
                         return rc;
@@ -411,7 +417,7 @@ static int send_bytes(srv_req_t *x, const char *pre, size_t prelen, const char *
     }
     if (srv_list_empty(&list))
         return 0;
-    return queue_blocks(x, &list, total, last);
+    return queue_blocks(x, &list, total, last, wait);
 }
 
 int srv_resp_length_hint(srv_req_t *x, int64_t total)
@@ -554,7 +560,7 @@ int srv_resp_file(srv_req_t *x, int fd, int64_t offset, int64_t count)
     x->resp = R_DONE;
     /* The file's bytes are not counted against the write buffer: they stay
      * on disk until the loop sends them. */
-    return queue_blocks(x, &list, 0, 1);
+    return queue_blocks(x, &list, 0, 1, 1);
 }
 
 /* ---- The end of the handler ---- */

@@ -74,6 +74,8 @@ typedef struct srv_pool_thread_s {
     srv_req_t *job; /* the job handed over (jobs_lock) */
     struct srv_pool_thread_s *next_idle;
     int idle;          /* waiting for a job (jobs_lock) */
+    uint64_t job_ns;   /* when its job started (jobs_lock) */
+    uint64_t job_cpu;  /* its CPU time then (jobs_lock) */
     uint64_t cpu_seen; /* its CPU time at the last starve check (loop thread) */
     int started;
 } srv_pool_thread_t;
