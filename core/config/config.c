@@ -546,6 +546,26 @@ int srv_config_validate(const srv_config_t *cfg, char *err, size_t errlen)
     return 0;
 }
 
+int srv_config_same(const srv_config_t *a, const srv_config_t *b, int key)
+{
+    const srv_cval_t *x = &a->v[key], *y = &b->v[key];
+    size_t i;
+
+    switch (srv_keys[key].type) {
+    case SRV_CT_STR:
+        return strcmp(x->s != NULL ? x->s : "", y->s != NULL ? y->s : "") == 0;
+    case SRV_CT_LIST:
+        if (x->nlist != y->nlist)
+            return 0;
+        for (i = 0; i < x->nlist; i++)
+            if (strcmp(x->list[i], y->list[i]) != 0)
+                return 0;
+        return 1;
+    default: /* INT, SIZE, BOOL, ENUM */
+        return x->i == y->i;
+    }
+}
+
 int srv_config_serves_builtin(const srv_config_t *cfg)
 {
     /* Both set: the one from the higher-precedence source (validated). */

@@ -123,6 +123,9 @@ void srv_config_man(FILE *out);
  * higher precedence (srv_config_validate() refuses both from one source). */
 int srv_config_serves_builtin(const srv_config_t *cfg);
 
+/* Nonzero when key has the same value in a and b. */
+int srv_config_same(const srv_config_t *a, const srv_config_t *b, int key);
+
 /* A listening address from `bind`. */
 typedef enum srv_addr_kind_e { SRV_ADDR_TCP = 0, SRV_ADDR_UNIX } srv_addr_kind_t;
 

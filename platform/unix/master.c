@@ -329,6 +329,24 @@ static void maintain(master_t *m, int64_t now)
 
 /* ---- Reload ---- */
 
+/* What a reload cannot change: the sockets and the pid file belong to the
+ * master, and the app is loaded with the settings srv started with. */
+static const int restart_keys[] = {
+    SRV_K_bind,      SRV_K_backlog, SRV_K_reuse_port,      SRV_K_pidfile,    SRV_K_app,
+    SRV_K_builtin,   SRV_K_chdir,   SRV_K_pythonpath,      SRV_K_virtualenv, SRV_K_preload,
+    SRV_K_root_path, SRV_K_debug,   SRV_K_switch_interval,
+};
+
+static void warn_restart_keys(const srv_config_t *old, const srv_config_t *cfg)
+{
+    size_t i;
+
+    for (i = 0; i < sizeof(restart_keys) / sizeof(restart_keys[0]); i++)
+        if (!srv_config_same(old, cfg, restart_keys[i]))
+            srv_log_warn("Reload: '%s' changed; it takes effect at the next restart",
+                         srv_keys[restart_keys[i]].name);
+}
+
 static void begin_reload(master_t *m)
 {
     srv_config_t *cfg;
@@ -340,6 +358,7 @@ static void begin_reload(master_t *m)
     cfg = srv__plat_reload_config();
     if (cfg != NULL) {
         if (m->nowned < sizeof(m->owned) / sizeof(m->owned[0])) {
+            warn_restart_keys(m->cfg, cfg);
             m->owned[m->nowned++] = cfg;
             m->cfg = cfg;
             srv_log_open(SRV_CFG_STR(cfg, errorlog), (srv_log_level_t)SRV_CFG_INT(cfg, loglevel));

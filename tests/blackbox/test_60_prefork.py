@@ -241,9 +241,13 @@ def test_hup_loads_new_code_and_new_settings(tmp_path):
         old = srv.wait_serving(2)
         assert get(srv).body.startswith(b"one ")
         _write_app(tmp_path / "reloadable.py", "two")
-        conf.write_text("[srv]\nworkers = 3\n")
+        # threads is applied by a reload; backlog and root_path need a restart.
+        conf.write_text("[srv]\nworkers = 3\nthreads = 2\nbacklog = 64\nroot_path = /mounted\n")
         srv.send_signal(signal.SIGHUP)
         srv.wait_for_line(r"Reload complete: 3 new workers")
+        for key in ("backlog", "root_path"):
+            srv.wait_for_line(r"Reload: '%s' changed; it takes effect at the next restart" % key)
+        assert "'threads' changed" not in srv.log()
         new = srv.wait_workers(3, exclude=old)
         assert get(srv).body.startswith(b"two ")
         assert int(get(srv).body.split()[1]) in new

@@ -387,6 +387,31 @@ Test(config, app_and_builtin)
                        "%s", err);
 }
 
+Test(config, same_compares_values_of_every_type)
+{
+    srv_config_t *other = NULL;
+
+    cr_assert_eq(srv_config_new(&other), 0);
+    cr_assert(srv_config_same(cfg, other, SRV_K_backlog));
+    cr_assert(srv_config_same(cfg, other, SRV_K_pythonpath));
+    cr_assert_eq(srv_config_set(other, "backlog", "64", SRV_SRC_FILE, err, sizeof(err)), 0);
+    cr_assert_eq(srv_config_set(other, "root_path", "/x", SRV_SRC_FILE, err, sizeof(err)), 0);
+    cr_assert_eq(srv_config_set(other, "pythonpath", "/a", SRV_SRC_FILE, err, sizeof(err)), 0);
+    cr_assert_eq(srv_config_set(other, "preload", "true", SRV_SRC_FILE, err, sizeof(err)), 0);
+    cr_assert(!srv_config_same(cfg, other, SRV_K_backlog));
+    cr_assert(!srv_config_same(cfg, other, SRV_K_root_path));
+    cr_assert(!srv_config_same(cfg, other, SRV_K_pythonpath));
+    cr_assert(!srv_config_same(cfg, other, SRV_K_preload));
+    /* Where a value came from does not matter, only the value. */
+    cr_assert_eq(srv_config_set(cfg, "backlog", "64", SRV_SRC_CLI, err, sizeof(err)), 0);
+    cr_assert_eq(srv_config_set(cfg, "pythonpath", "/a", SRV_SRC_ENV, err, sizeof(err)), 0);
+    cr_assert(srv_config_same(cfg, other, SRV_K_backlog));
+    cr_assert(srv_config_same(cfg, other, SRV_K_pythonpath));
+    cr_assert_eq(srv_config_set(cfg, "pythonpath", "/b", SRV_SRC_CLI, err, sizeof(err)), 0);
+    cr_assert(!srv_config_same(cfg, other, SRV_K_pythonpath));
+    srv_config_free(other);
+}
+
 Test(config, print_and_usage_cover_every_key)
 {
     char *buf = NULL;
