@@ -45,39 +45,34 @@ if command -v systemd-analyze >/dev/null; then
         /usr/lib/systemd/system/srv.socket || fail "systemd-analyze verify"
 fi
 
-# The installed binary with the installed config serves (on a free port).
-/usr/bin/srv -c /etc/srv/srv.ini -b 127.0.0.1:0 -w 1 >"$log" 2>&1 &
-pid=$!
-port=""
-for _ in $(seq 1 100); do
-    port=$(sed -n 's/.*Listening at http:\/\/127\.0\.0\.1:\([0-9]*\) .*/\1/p' "$log")
-    [ -n "$port" ] && break
-    sleep 0.1
-done
-[ -n "$port" ] || { cat "$log"; fail "installed srv did not start"; }
-body=$(python3 -c "import urllib.request; print(urllib.request.urlopen('http://127.0.0.1:$port/', timeout=10).read().decode())")
-[ "$body" = "Hello, World!" ] || fail "installed srv answered '$body'"
-kill "$pid"
-wait "$pid" || fail "installed srv did not stop cleanly"
-pid=""
+# serves WHAT EXPECTED SRV_ARGS...: the installed srv, started with the
+# arguments on a free port, answers GET / with EXPECTED and stops cleanly.
+serves() {
+    what=$1 expected=$2
+    shift 2
+    /usr/bin/srv -b 127.0.0.1:0 -w 1 "$@" >"$log" 2>&1 &
+    pid=$!
+    port=""
+    for _ in $(seq 1 100); do
+        port=$(sed -n 's/.*Listening at http:\/\/127\.0\.0\.1:\([0-9]*\) .*/\1/p' "$log")
+        [ -n "$port" ] && break
+        sleep 0.1
+    done
+    [ -n "$port" ] || { cat "$log"; fail "installed srv did not serve $what"; }
+    body=$(python3 -c "import urllib.request; print(urllib.request.urlopen('http://127.0.0.1:$port/', timeout=10).read().decode())")
+    [ "$body" = "$expected" ] || fail "installed srv served $what as '$body'"
+    kill "$pid"
+    wait "$pid" || fail "installed srv ($what) did not stop cleanly"
+    pid=""
+}
+
+# The installed binary with the installed config.
+serves "the default config" "Hello, World!" -c /etc/srv/srv.ini
 
 # And a WSGI app: the installed srv finds its Python module in /usr/lib/srv.
 app=$(mktemp -d)
 printf 'def app(environ, start_response):\n    start_response("200 OK", [])\n    return [b"from the deb"]\n' >"$app/debapp.py"
-/usr/bin/srv -b 127.0.0.1:0 -w 1 --chdir "$app" debapp:app >"$log" 2>&1 &
-pid=$!
-port=""
-for _ in $(seq 1 100); do
-    port=$(sed -n 's/.*Listening at http:\/\/127\.0\.0\.1:\([0-9]*\) .*/\1/p' "$log")
-    [ -n "$port" ] && break
-    sleep 0.1
-done
-[ -n "$port" ] || { cat "$log"; fail "installed srv did not serve a WSGI app"; }
-body=$(python3 -c "import urllib.request; print(urllib.request.urlopen('http://127.0.0.1:$port/', timeout=10).read().decode())")
-[ "$body" = "from the deb" ] || fail "installed srv served the WSGI app as '$body'"
-kill "$pid"
-wait "$pid" || fail "installed srv (WSGI) did not stop cleanly"
-pid=""
+serves "a WSGI app" "from the deb" --chdir "$app" debapp:app
 rm -rf "$app"
 
 dpkg --purge srv >/dev/null || fail "dpkg --purge srv"
