@@ -9,7 +9,8 @@
 #   make win win-test cross-compile srv.exe and test it under wine
 #   make lint         formatting, portability rules, headers, docs
 #   make docs         regenerate docs/config.md from the key table
-#   make bench        the side-by-side benchmark (bench/README.md)
+#   make bench        the side-by-side benchmark (bench/README.md);
+#                     BENCH_ARGS="--profile full" for every server and app
 
 JOBS ?= $(shell nproc)
 FUZZ_SECONDS ?= 60
@@ -77,7 +78,7 @@ docs: build
 
 bench: build
 	@.ci/install-deps bench
-	bench/compare
+	bench/compare $(BENCH_ARGS)
 
 clean:
 	rm -rf build build-asan build-tsan build-fuzz build-win build-win-deps
