@@ -20,8 +20,8 @@
  *    whatever the CPU use: a request that computes for seconds shares the
  *    interpreter with the next one instead of holding up the queue.
  *  - a thread that finishes a job takes the next one only when no other
- *    thread is computing one (using at least half of the time since its
- *    job started on a CPU); otherwise it goes idle, so that threads woken
+ *    thread is computing one (for a millisecond or more, using at least
+ *    half of that time on a CPU); otherwise it goes idle, so that threads woken
  *    for I/O go back to sleep once their requests compute again.
  * CPU-bound apps thus run one request at a time in arrival order, and
  * I/O-bound apps still get their parallelism.
@@ -55,9 +55,9 @@ static void job_started_locked(srv_pool_thread_t *t)
         t->job_cpu = 0;
 }
 
-/* Whether a thread other than self computes its job: it used at least
- * half of the time since the job started on a CPU (or the job has just
- * started, too recently to tell). jobs_lock held. */
+/* Whether a thread other than self computes its job: it has run it for
+ * a millisecond or more and used at least half of that time on a CPU.
+ * jobs_lock held. */
 static int others_compute_locked(srv_worker_t *w, const srv_pool_thread_t *self)
 {
     uint64_t now = uv_hrtime();
@@ -70,8 +70,8 @@ static int others_compute_locked(srv_worker_t *w, const srv_pool_thread_t *self)
         if (t == self || !t->started || t->idle)
             continue;
         ran = now - t->job_ns;
-        if (ran < 200000)
-            return 1;
+        if (ran < 1000000)
+            continue; /* too early to tell: short jobs keep every thread busy */
         if (srv_plat_thread_cpu_ns(&t->tid, &cpu) == 0 && cpu >= t->job_cpu &&
             (cpu - t->job_cpu) * 2 >= ran)
             return 1;
