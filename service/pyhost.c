@@ -1,72 +1,16 @@
-/* pyhost.c: the _srvhost module: srv inside a python3 process (hosted
- * mode, see launch.c). _srvhost.main(argv) runs the srv command with the
- * interpreter that is already up, and returns its exit code. */
-#define PY_SSIZE_T_CLEAN
-#include <Python.h>
-
+/* pyhost.c: what the _srvhost module runs (core/wsgi/host.c): the srv
+ * command, in a python3 process whose interpreter is already up. */
 #include "platform.h"
 #include "serve_wsgi.h"
 #include "wsgi/wsgi.h"
 
-static PyObject *host_main(PyObject *self, PyObject *arg)
+int srv_wsgi_host_main(int argc, char **argv)
 {
-    Py_ssize_t n, i;
-    PyObject **bytes = NULL;
-    char **argv = NULL;
-    int rc = 1;
+    int rc;
 
-    (void)self;
-    if (!PyList_Check(arg)) {
-        PyErr_SetString(PyExc_TypeError, "main() takes the list of arguments");
-        return NULL;
-    }
-    n = PyList_GET_SIZE(arg);
-    bytes = PyMem_Calloc((size_t)n + 1, sizeof(*bytes));
-    argv = PyMem_Calloc((size_t)n + 1, sizeof(*argv));
-    if (bytes == NULL || argv == NULL) {
-        PyErr_NoMemory();
-        goto out;
-    }
-    for (i = 0; i < n; i++) {
-        /* The command line in the file system encoding, as it came. */
-        bytes[i] = PyUnicode_EncodeFSDefault(PyList_GET_ITEM(arg, i));
-        if (bytes[i] == NULL)
-            goto out;
-        argv[i] = PyBytes_AS_STRING(bytes[i]);
-    }
-    srv_plat_set_cmdline((int)n, argv); /* ps: srv ARGS, not python3 -c ... */
-    srv_wsgi_hosted_begin();            /* gives up the GIL until the command ends */
-    rc = srv_cli_main((int)n, argv, srv_serve_wsgi_here);
+    srv_plat_set_cmdline(argc, argv); /* ps: srv ARGS, not python3 -c ... */
+    srv_wsgi_hosted_begin();          /* gives up the GIL until the command ends */
+    rc = srv_cli_main(argc, argv, srv_serve_wsgi_here);
     srv_wsgi_hosted_end();
-out:
-    if (bytes != NULL)
-        for (i = 0; i < n; i++)
-            Py_XDECREF(bytes[i]);
-    PyMem_Free(bytes);
-    PyMem_Free(argv);
-    return PyErr_Occurred() ? NULL : PyLong_FromLong(rc);
-}
-
-static PyMethodDef host_methods[] = {
-    {"main", host_main, METH_O, "main(argv) -> exit code: run the srv command."},
-    {NULL, NULL, 0, NULL},
-};
-
-static struct PyModuleDef host_module = {
-    PyModuleDef_HEAD_INIT,
-    "_srvhost",
-    "srv, hosted by python3.",
-    -1,
-    host_methods,
-    NULL,
-    NULL,
-    NULL,
-    NULL,
-};
-
-PyMODINIT_FUNC PyInit__srvhost(void); /* what python3 looks up */
-
-PyMODINIT_FUNC PyInit__srvhost(void)
-{
-    return PyModule_Create(&host_module);
+    return rc;
 }

@@ -33,4 +33,9 @@ int srv_wsgi_load(srv_app_t *app);
 void srv_wsgi_hosted_begin(void);
 void srv_wsgi_hosted_end(void);
 
+/* What _srvhost.main(argv) runs (core/wsgi/host.c): defined by the program
+ * that builds the module (service/pyhost.c), so that the module's Python
+ * side stays here and the command line stays in service/. */
+int srv_wsgi_host_main(int argc, char **argv);
+
 #endif
