@@ -38,7 +38,7 @@ static void on_usr1(int sig)
     errno = saved;
 }
 
-static void set_handler(int sig, void (*fn)(int))
+void srv__plat_set_handler(int sig, void (*fn)(int))
 {
     struct sigaction sa;
 
@@ -83,15 +83,15 @@ void srv__plat_child_main(const srv_child_ctx_t *ctx)
     g_ctx = ctx;
     g_started_ns = uv_hrtime();
     close(ctx->notify[0]);
-    set_handler(SIGTERM, on_stop);
-    set_handler(SIGINT, on_stop);
-    set_handler(SIGQUIT, on_stop);
-    set_handler(SIGUSR1, on_usr1);
-    set_handler(SIGHUP, SIG_IGN);
-    set_handler(SIGTTIN, SIG_IGN);
-    set_handler(SIGTTOU, SIG_IGN);
-    set_handler(SIGCHLD, SIG_DFL);
-    set_handler(SIGPIPE, SIG_IGN);
+    srv__plat_set_handler(SIGTERM, on_stop);
+    srv__plat_set_handler(SIGINT, on_stop);
+    srv__plat_set_handler(SIGQUIT, on_stop);
+    srv__plat_set_handler(SIGUSR1, on_usr1);
+    srv__plat_set_handler(SIGHUP, SIG_IGN);
+    srv__plat_set_handler(SIGTTIN, SIG_IGN);
+    srv__plat_set_handler(SIGTTOU, SIG_IGN);
+    srv__plat_set_handler(SIGCHLD, SIG_DFL);
+    srv__plat_set_handler(SIGPIPE, SIG_IGN);
     sigemptyset(&all);
     sigprocmask(SIG_SETMASK, &all, NULL);
 #ifdef SRV_HAVE_PR_SET_PDEATHSIG

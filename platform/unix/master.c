@@ -79,17 +79,6 @@ static void on_signal(int sig)
     errno = saved;
 }
 
-static void set_handler(int sig, void (*fn)(int))
-{
-    struct sigaction sa;
-
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = fn;
-    sigemptyset(&sa.sa_mask);
-    sa.sa_flags = SA_RESTART;
-    sigaction(sig, &sa, NULL);
-}
-
 static int make_pipe(int fds[2])
 {
     if (pipe(fds) != 0)
@@ -508,9 +497,9 @@ int srv__plat_master(const srv_child_ctx_t *ctx)
         return SRV_ENOMEM;
     }
     memset(m->ctx.slots, 0, sizeof(srv_slot_table_t));
-    set_handler(SIGPIPE, SIG_IGN);
+    srv__plat_set_handler(SIGPIPE, SIG_IGN);
     for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
-        set_handler(sigs[i], on_signal);
+        srv__plat_set_handler(sigs[i], on_signal);
     sigprocmask(SIG_SETMASK, &ctx->sigmask, NULL); /* what came meanwhile is handled now */
 
     for (;;) {
@@ -555,7 +544,7 @@ int srv__plat_master(const srv_child_ctx_t *ctx)
     }
 
     for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
-        set_handler(sigs[i], SIG_DFL);
+        srv__plat_set_handler(sigs[i], SIG_DFL);
     rc = m->exit_code == BOOT_FAILED ? SRV_EAPP : m->exit_code ? SRV_EUNKNOWN : 0;
     for (i = 0; i < m->nowned; i++)
         srv_config_free(m->owned[i]);

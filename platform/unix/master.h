@@ -35,6 +35,9 @@ void srv__plat_child_main(const srv_child_ctx_t *ctx);
 /* workers, or $WEB_CONCURRENCY, or the number of CPUs. */
 int srv__plat_worker_count(const srv_config_t *cfg);
 
+/* Installs fn for sig (SA_RESTART, nothing blocked while it runs). */
+void srv__plat_set_handler(int sig, void (*fn)(int));
+
 /* The configuration after a reload (srv_set_reload), or NULL to keep it. */
 srv_config_t *srv__plat_reload_config(void);
 
