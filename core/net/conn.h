@@ -117,7 +117,13 @@ void srv__conn_check_deadline(srv_conn_t *c, uint64_t now);
  * exchange and close (graceful), or close it now (loop thread). */
 void srv__conn_stop(srv_conn_t *c, int graceful);
 
-/* ---- Between conn.c and conn_write.c ---- */
+/* ---- Between conn.c, conn_input.c, conn_write.c and conn_timeout.c ---- */
+
+/* The read buffer a connection starts with (bytes). */
+#define SRV_RBUF_INITIAL 4096
+
+/* Waits for a request head (a new one, or the next pipelined one). */
+void srv__conn_enter_head(srv_conn_t *c);
 
 /* Starts writing whatever is queued, if no write is active. */
 void srv__conn_write_pump(srv_conn_t *c);
