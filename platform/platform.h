@@ -34,6 +34,13 @@ void srv_plat_sock_close(uv_os_sock_t sock);
  * here. Returns 0, or SRV_EAPP after load() logged why. */
 int srv_plat_load_app(const srv_config_t *cfg, srv_app_t *app, int (*load)(srv_app_t *app));
 
+/* Whether srv_run() can start workers with srv_app_t.worker_exec (Unix
+ * with memfd: the slot table must outlive exec). */
+int srv_plat_can_exec_workers(void);
+/* Whether this process is a worker started that way (it then neither
+ * checks the app nor runs a master: srv_run() serves as that worker). */
+int srv_plat_is_exec_worker(void);
+
 /* Files (the CRT descriptors libuv's uv_fs_* use on every system). */
 int srv_plat_fd_dup(int fd, int *out);
 void srv_plat_fd_close(int fd);

@@ -4,15 +4,22 @@
  * link-time and profile-guided optimisation; the shared libpython that an
  * embedding program links is built without them and runs Python code about
  * 30% slower (7% slower with the static library, which has no LTO). So the
- * srv executable does everything that needs no Python itself, and for a
- * WSGI app replaces itself (exec: same pid, same sockets from systemd) with
- * that python3 running srv from the _srvhost module. The virtualenv's
- * python3 when there is one, so that its packages are the app's. */
+ * srv executable does everything that needs no Python itself: it stays the
+ * prefork master (a few MB, no interpreter) and each worker process, right
+ * after fork, replaces itself (exec) with that python3 running srv from the
+ * _srvhost module as that worker. With preload (the master imports the
+ * app) or reuse_port, srv replaces itself instead (same pid, same sockets
+ * from systemd) and python3 runs the master too. The virtualenv's python3
+ * when there is one, so that its packages are the app's. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <uv.h>
+
+#include "platform.h"
 
 #include "pyhost_config.h"
 #include "serve_wsgi.h"
@@ -61,25 +68,77 @@ static int find_libdir(char *out, size_t len)
     return n < len && is_file(out, SRV_PYEXT_FILE) ? 0 : -1;
 }
 
+/* The python3 command line that runs srv from _srvhost with argv. */
+typedef struct hosted_s {
+    char python[4096];
+    char libdir[4096];
+    char **args;
+} hosted_t;
+
+static void exec_python(void *data)
+{
+    hosted_t *h = data;
+
+    execv(h->python, h->args);
+    fprintf(stderr, "srv: error: cannot run %s: %s\n", h->python, strerror(errno));
+}
+
+/* Runs python3 to check that the app imports, before anything is bound
+ * (the workers import it for themselves). Returns its exit code. */
+static int check_app(hosted_t *h)
+{
+    int status;
+    pid_t pid = fork();
+
+    if (pid == 0) {
+        setenv(SRV_CHECK_APP_ENV, "1", 1);
+        exec_python(h);
+        _exit(1);
+    }
+    if (pid < 0) {
+        fprintf(stderr, "srv: error: fork: %s\n", strerror(errno));
+        return 1;
+    }
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
+}
+
+/* The master stays this process (no interpreter: a few MB) and each
+ * worker, right after fork, becomes python3 running srv as that worker. */
+static int serve_with_python_workers(srv_config_t *cfg, hosted_t *h)
+{
+    srv_app_t app;
+    int rc = check_app(h);
+
+    if (rc != 0)
+        return rc;
+    memset(&app, 0, sizeof(app));
+    app.worker_exec = exec_python;
+    app.data = h;
+    return srv_cli_exit_code(srv_run(cfg, &app));
+}
+
 int srv_serve_wsgi_hosted(srv_config_t *cfg, int argc, char **argv)
 {
     const char *venv = SRV_CFG_STR(cfg, virtualenv);
-    char libdir[4096], python[4096];
+    static hosted_t h;
+    char *libdir = h.libdir, *python = h.python;
     char **args;
-    int i;
+    int i, rc;
 
     if (venv[0] == '\0' && getenv("VIRTUAL_ENV") != NULL)
         venv = getenv("VIRTUAL_ENV");
     if (venv[0] != '\0') {
-        snprintf(python, sizeof(python), "%s/bin/python3", venv);
+        snprintf(python, sizeof(h.python), "%s/bin/python3", venv);
         if (access(python, X_OK) != 0) {
             fprintf(stderr, "srv: error: virtualenv '%s' has no bin/python3\n", venv);
             return 4;
         }
     } else {
-        snprintf(python, sizeof(python), "%s", SRV_PYTHON_EXE);
+        snprintf(python, sizeof(h.python), "%s", SRV_PYTHON_EXE);
     }
-    if (find_libdir(libdir, sizeof(libdir)) != 0) {
+    if (find_libdir(libdir, sizeof(h.libdir)) != 0) {
         fprintf(stderr, "srv: error: cannot find %s next to srv or in ../lib/srv\n",
                 SRV_PYEXT_FILE);
         return 4;
@@ -95,9 +154,17 @@ int srv_serve_wsgi_hosted(srv_config_t *cfg, int argc, char **argv)
     args[3] = libdir;
     for (i = 1; i < argc; i++)
         args[3 + i] = argv[i];
-    execv(python, args);
-    fprintf(stderr, "srv: error: cannot run %s: ", python);
-    perror(NULL);
+    h.args = args;
+    /* With preload the master holds the app; reuse_port workers bind
+     * their own sockets from the master's reservations, which exec loses:
+     * then python3 runs the master too. */
+    if (!SRV_CFG_INT(cfg, preload) && !SRV_CFG_INT(cfg, reuse_port) &&
+        srv_plat_can_exec_workers()) {
+        rc = serve_with_python_workers(cfg, &h);
+        free(args);
+        return rc;
+    }
+    exec_python(&h);
     free(args);
     return 1;
 }

@@ -184,6 +184,14 @@ typedef struct srv_app_s {
      * is (for Python, its stack). Called on a helper thread that may block;
      * never on the loop thread. */
     void (*report_stuck)(void *data, uint64_t ident);
+
+    /* Optional, for an app that lives in another program (srv's hosted
+     * Python): called in each new worker process of the prefork master,
+     * right after fork, instead of serving there. It replaces the process
+     * (exec) with that program, which calls srv_run() with the same
+     * configuration and serves as the worker whose sockets and slot the
+     * environment names. Returns only if it could not. */
+    void (*worker_exec)(void *data);
 } srv_app_t;
 
 /* Returns the parsed request. Borrowed; valid until handle() returns. */

@@ -466,4 +466,3 @@ void srv__conn_end_exchange(srv_conn_t *c)
     }
     srv__conn_process(c);
 }
-

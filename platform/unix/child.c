@@ -3,7 +3,9 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 #include <uv.h>
 
@@ -17,6 +19,8 @@
 #endif
 
 #define BOOT_FAILED 4
+/* The most descriptors a worker started with exec inherits. */
+#define SRV_MAX_EXEC_FDS 64
 
 static const srv_child_ctx_t *g_ctx;
 static uint64_t g_started_ns;
@@ -72,6 +76,119 @@ static void on_retire(void *data, const char *why)
     poke_master(data);
 }
 
+/* ---- Workers that exec (srv_app_t.worker_exec) ---- */
+
+srv_slot_table_t *srv__plat_slots_new(int for_exec, int *fd)
+{
+    void *p;
+
+    *fd = -1;
+#ifdef SRV_HAVE_MEMFD_CREATE
+    if (for_exec) {
+        *fd = memfd_create("srv-slots", MFD_CLOEXEC);
+        if (*fd < 0 || ftruncate(*fd, (off_t)sizeof(srv_slot_table_t)) != 0) {
+            if (*fd >= 0)
+                close(*fd);
+            *fd = -1;
+            return NULL;
+        }
+    }
+#else
+    (void)for_exec;
+#endif
+    p = mmap(NULL, sizeof(srv_slot_table_t), PROT_READ | PROT_WRITE,
+             *fd >= 0 ? MAP_SHARED : MAP_SHARED | MAP_ANONYMOUS, *fd, 0);
+    if (p == MAP_FAILED) {
+        if (*fd >= 0)
+            close(*fd);
+        *fd = -1;
+        return NULL;
+    }
+    memset(p, 0, sizeof(srv_slot_table_t));
+    return p;
+}
+
+int srv_plat_can_exec_workers(void)
+{
+#ifdef SRV_HAVE_MEMFD_CREATE
+    return 1;
+#else
+    return 0;
+#endif
+}
+
+int srv_plat_is_exec_worker(void)
+{
+    return getenv(SRV_WORKER_ENV) != NULL;
+}
+
+void srv__plat_child_exec(const srv_child_ctx_t *ctx)
+{
+    const srv_serve_t *s = ctx->serve;
+    int n = (int)s->nsocks, moved[SRV_MAX_EXEC_FDS], i;
+    char buf[96];
+
+    if (n + 2 > SRV_MAX_EXEC_FDS || ctx->slots_fd < 0)
+        _exit(1);
+    /* The sockets go to 3, 4, ... as systemd passes them, the slot table
+     * and the notify pipe after them; first out of the way, in case one
+     * of them sits where another goes. dup2() leaves them open on exec. */
+    for (i = 0; i < n; i++)
+        moved[i] = fcntl(s->socks[i].sock, F_DUPFD_CLOEXEC, 3 + n + 2);
+    moved[n] = fcntl(ctx->slots_fd, F_DUPFD_CLOEXEC, 3 + n + 2);
+    moved[n + 1] = fcntl(ctx->notify[1], F_DUPFD_CLOEXEC, 3 + n + 2);
+    for (i = 0; i < n + 2; i++)
+        if (moved[i] < 0 || dup2(moved[i], 3 + i) < 0)
+            _exit(1);
+    snprintf(buf, sizeof(buf), "%d", n);
+    setenv("LISTEN_FDS", buf, 1);
+    snprintf(buf, sizeof(buf), "%d", (int)getpid());
+    setenv("LISTEN_PID", buf, 1);
+    unsetenv("LISTEN_FDNAMES");
+    snprintf(buf, sizeof(buf), "%d %d %d", (int)ctx->self, 3 + n, 3 + n + 1);
+    setenv(SRV_WORKER_ENV, buf, 1);
+    ctx->app->worker_exec(ctx->app->data);
+    _exit(BOOT_FAILED);
+}
+
+void srv__plat_exec_worker_main(const srv_config_t *cfg, const srv_app_t *app, const char *env)
+{
+    static srv_serve_t s;
+    srv_child_ctx_t ctx;
+    int self, slots_fd, notify_fd;
+    void *slots;
+
+    memset(&ctx, 0, sizeof(ctx));
+    if (sscanf(env, "%d %d %d", &self, &slots_fd, &notify_fd) != 3 || self < 0 ||
+        self >= SRV_MAX_WORKERS) {
+        srv_log_error("bad %s: '%s'", SRV_WORKER_ENV, env);
+        _exit(1);
+    }
+    unsetenv(SRV_WORKER_ENV);
+    fcntl(slots_fd, F_SETFD, FD_CLOEXEC);
+    fcntl(notify_fd, F_SETFD, FD_CLOEXEC);
+    slots = mmap(NULL, sizeof(srv_slot_table_t), PROT_READ | PROT_WRITE, MAP_SHARED, slots_fd, 0);
+    close(slots_fd);
+    if (slots == MAP_FAILED || srv__plat_inherited_sockets(&s) <= 0 ||
+        srv__plat_resolve_ident(cfg, &ctx.ident) != 0) {
+        srv_log_error("worker %d: cannot take over from the master", (int)getpid());
+        _exit(1);
+    }
+    ctx.cfg = cfg;
+    ctx.boot_cfg = cfg;
+    ctx.app = app;
+    ctx.serve = &s;
+    ctx.slots = slots;
+    ctx.slots_fd = -1;
+    ctx.self = (size_t)self;
+    ctx.notify[0] = -1;
+    ctx.notify[1] = notify_fd;
+    ctx.master_pid = getppid();
+    srv__plat_child_main(&ctx);
+}
+
+/* ---- A worker ---- */
+
 void srv__plat_child_main(const srv_child_ctx_t *ctx)
 {
     srv_worker_env_t env;
@@ -82,7 +199,8 @@ void srv__plat_child_main(const srv_child_ctx_t *ctx)
 
     g_ctx = ctx;
     g_started_ns = uv_hrtime();
-    close(ctx->notify[0]);
+    if (ctx->notify[0] >= 0)
+        close(ctx->notify[0]);
     srv__plat_set_handler(SIGTERM, on_stop);
     srv__plat_set_handler(SIGINT, on_stop);
     srv__plat_set_handler(SIGQUIT, on_stop);

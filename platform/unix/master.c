@@ -140,7 +140,9 @@ static int spawn(master_t *m)
         close(g_sigpipe[1]);
         if (app->fork_child != NULL)
             app->fork_child(app->data);
-        srv__plat_child_main(&m->ctx); /* does not return */
+        if (app->worker_exec != NULL)
+            srv__plat_child_exec(&m->ctx); /* does not return */
+        srv__plat_child_main(&m->ctx);     /* does not return */
     }
     sigprocmask(SIG_SETMASK, &old, NULL);
     if (app->fork_parent != NULL)
@@ -320,20 +322,33 @@ static void maintain(master_t *m, int64_t now)
 
 /* What a reload cannot change: the sockets and the pid file belong to the
  * master, and the app is loaded with the settings srv started with. */
+/* What a reload cannot change: the sockets and the master's own choices;
+ * and, when the workers are forks of a master that set up the app (they
+ * do not exec a program that reads the configuration afresh), the app's
+ * settings. */
 static const int restart_keys[] = {
-    SRV_K_bind,      SRV_K_backlog, SRV_K_reuse_port,      SRV_K_pidfile,    SRV_K_app,
-    SRV_K_builtin,   SRV_K_chdir,   SRV_K_pythonpath,      SRV_K_virtualenv, SRV_K_preload,
-    SRV_K_root_path, SRV_K_debug,   SRV_K_switch_interval,
+    SRV_K_bind,    SRV_K_backlog,    SRV_K_reuse_port, SRV_K_pidfile,
+    SRV_K_builtin, SRV_K_virtualenv, SRV_K_preload,
+};
+static const int app_keys[] = {
+    SRV_K_app, SRV_K_chdir, SRV_K_pythonpath, SRV_K_root_path, SRV_K_debug, SRV_K_switch_interval,
 };
 
-static void warn_restart_keys(const srv_config_t *old, const srv_config_t *cfg)
+static void warn_keys(const srv_config_t *old, const srv_config_t *cfg, const int *keys, size_t n)
 {
     size_t i;
 
-    for (i = 0; i < sizeof(restart_keys) / sizeof(restart_keys[0]); i++)
-        if (!srv_config_same(old, cfg, restart_keys[i]))
+    for (i = 0; i < n; i++)
+        if (!srv_config_same(old, cfg, keys[i]))
             srv_log_warn("Reload: '%s' changed; it takes effect at the next restart",
-                         srv_keys[restart_keys[i]].name);
+                         srv_keys[keys[i]].name);
+}
+
+static void warn_restart_keys(const master_t *m, const srv_config_t *cfg)
+{
+    warn_keys(m->cfg, cfg, restart_keys, sizeof(restart_keys) / sizeof(restart_keys[0]));
+    if (m->ctx.app->worker_exec == NULL)
+        warn_keys(m->cfg, cfg, app_keys, sizeof(app_keys) / sizeof(app_keys[0]));
 }
 
 static void begin_reload(master_t *m)
@@ -347,7 +362,7 @@ static void begin_reload(master_t *m)
     cfg = srv__plat_reload_config();
     if (cfg != NULL) {
         if (m->nowned < sizeof(m->owned) / sizeof(m->owned[0])) {
-            warn_restart_keys(m->cfg, cfg);
+            warn_restart_keys(m, cfg);
             m->owned[m->nowned++] = cfg;
             m->cfg = cfg;
             srv_log_open(SRV_CFG_STR(cfg, errorlog), (srv_log_level_t)SRV_CFG_INT(cfg, loglevel));
@@ -489,9 +504,8 @@ int srv__plat_master(const srv_child_ctx_t *ctx)
     m->ctx = *ctx;
     m->cfg = ctx->cfg;
     m->target = srv__plat_worker_count(m->cfg);
-    m->ctx.slots = mmap(NULL, sizeof(srv_slot_table_t), PROT_READ | PROT_WRITE,
-                        MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    if (m->ctx.slots == MAP_FAILED || make_pipe(g_sigpipe) != 0 || make_pipe(m->ctx.notify) != 0) {
+    m->ctx.slots = srv__plat_slots_new(ctx->app->worker_exec != NULL, &m->ctx.slots_fd);
+    if (m->ctx.slots == NULL || make_pipe(g_sigpipe) != 0 || make_pipe(m->ctx.notify) != 0) {
         srv_log_error("master: %s", strerror(errno));
         free(m);
         return SRV_ENOMEM;
@@ -549,6 +563,8 @@ int srv__plat_master(const srv_child_ctx_t *ctx)
     for (i = 0; i < m->nowned; i++)
         srv_config_free(m->owned[i]);
     munmap(m->ctx.slots, sizeof(srv_slot_table_t));
+    if (m->ctx.slots_fd >= 0)
+        close(m->ctx.slots_fd);
     close(g_sigpipe[0]);
     close(g_sigpipe[1]);
     close(m->ctx.notify[0]);

@@ -36,6 +36,8 @@ int srv_plat_load_app(const srv_config_t *cfg, srv_app_t *app, int (*load)(srv_a
     pid_t pid;
     int status;
 
+    if (srv_plat_is_exec_worker())
+        return 0; /* the master checked; this worker loads it when it starts */
     if (SRV_CFG_INT(cfg, preload))
         return load(app) == 0 ? 0 : SRV_EAPP;
     /* Each worker loads the app for itself (so that a reload sees new
@@ -77,6 +79,8 @@ int srv_run(const srv_config_t *cfg, const srv_app_t *app)
 
     if (SRV_CFG_STR(cfg, umask)[0] != '\0')
         umask((mode_t)strtol(SRV_CFG_STR(cfg, umask), NULL, 8));
+    if (srv_plat_is_exec_worker())
+        srv__plat_exec_worker_main(cfg, app, getenv(SRV_WORKER_ENV)); /* does not return */
     memset(&s, 0, sizeof(s));
     memset(&ctx, 0, sizeof(ctx));
     /* A signal sent once "Listening at" is out must find the master's

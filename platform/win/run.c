@@ -39,6 +39,16 @@ int srv_plat_load_app(const srv_config_t *cfg, srv_app_t *app, int (*load)(srv_a
     return load(app) == 0 ? 0 : SRV_EAPP;
 }
 
+int srv_plat_can_exec_workers(void)
+{
+    return 0; /* one process: no workers */
+}
+
+int srv_plat_is_exec_worker(void)
+{
+    return 0;
+}
+
 int srv_run(const srv_config_t *cfg, const srv_app_t *app)
 {
     srv_serve_t s;

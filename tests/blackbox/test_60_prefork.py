@@ -17,7 +17,7 @@ import time
 
 import pytest
 
-from srvtest import SLOW, WRAPPER, Reader, Server, get, wait_until
+from srvtest import SRV_BIN, SLOW, WRAPPER, Reader, Server, get, wait_until
 
 pytestmark = pytest.mark.skipif(bool(WRAPPER), reason="prefork is the Unix server")
 
@@ -231,9 +231,15 @@ def _write_app(path, version):
         "import os\n"
         "VERSION = %r\n"
         "def app(environ, start_response):\n"
-        "    body = ('%%s %%d' %% (VERSION, os.getpid())).encode()\n"
+        "    body = ('%%s %%d %%s' %% (VERSION, os.getpid(), environ['SCRIPT_NAME'])).encode()\n"
         "    start_response('200 OK', [('Content-Length', str(len(body)))])\n"
         "    return [body]\n" % version)
+
+
+def _workers_exec(pid):
+    """Whether the workers exec python3 (hosted builds) rather than being
+    forks of the srv executable."""
+    return "python" in os.path.basename(os.readlink("/proc/%d/exe" % pid))
 
 
 def test_hup_loads_new_code_and_new_settings(tmp_path):
@@ -244,16 +250,23 @@ def test_hup_loads_new_code_and_new_settings(tmp_path):
         old = srv.wait_serving(2)
         assert get(srv).body.startswith(b"one ")
         _write_app(tmp_path / "reloadable.py", "two")
-        # threads is applied by a reload; backlog and root_path need a restart.
+        # threads is applied by a reload, backlog needs a restart; root_path
+        # too where the workers are forks of a master that set up the app,
+        # not where they exec python3 (hosted), which reads it afresh.
+        execs = _workers_exec(old[0])
         conf.write_text("[srv]\nworkers = 3\nthreads = 2\nbacklog = 64\nroot_path = /mounted\n")
         srv.send_signal(signal.SIGHUP)
         srv.wait_for_line(r"Reload complete: 3 new workers")
-        for key in ("backlog", "root_path"):
-            srv.wait_for_line(r"Reload: '%s' changed; it takes effect at the next restart" % key)
+        srv.wait_for_line(r"Reload: 'backlog' changed; it takes effect at the next restart")
+        if not execs:
+            srv.wait_for_line(r"Reload: 'root_path' changed; it takes effect at the next restart")
+        else:
+            assert "'root_path' changed" not in srv.log()
         assert "'threads' changed" not in srv.log()
         new = srv.wait_workers(3, exclude=old)
-        assert get(srv).body.startswith(b"two ")
-        assert int(get(srv).body.split()[1]) in new
+        body = get(srv).body.split()
+        assert body[0] == b"two" and int(body[1]) in new
+        assert body[2:] == ([b"/mounted"] if execs else [])
 
 
 def test_failed_reload_keeps_the_old_workers(tmp_path):
@@ -484,6 +497,24 @@ def test_without_preload_each_worker_imports():
         srv.wait_serving(2)
         for a in (srv.who() for _ in range(10)):
             assert a["import_pid"] == a["pid"]
+
+
+def test_without_preload_the_master_holds_no_interpreter():
+    """Hosted builds: the master stays the srv executable and only the
+    workers become python3; with --preload the master holds the app, so
+    python3 runs it too."""
+    with Prefork(workers=2) as srv:
+        pids = srv.wait_serving(2)
+        if not _workers_exec(pids[0]):
+            pytest.skip("embedded build: the workers are the srv executable")
+        assert os.path.realpath("/proc/%d/exe" % srv.pid) == os.path.realpath(SRV_BIN)
+        with open("/proc/%d/maps" % srv.pid) as f:
+            maps = f.read()
+        assert "python" not in maps and "_srvhost" not in maps
+        assert {srv.who()["pid"] for _ in range(6)} <= set(pids)
+    with Prefork("--preload", workers=1) as srv:
+        srv.wait_serving(1)
+        assert "python" in os.path.basename(os.readlink("/proc/%d/exe" % srv.pid))
 
 
 # ---- systemd ----
