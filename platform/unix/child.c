@@ -159,6 +159,10 @@ void srv__plat_exec_worker_main(const srv_config_t *cfg, const srv_app_t *app, c
     void *slots;
 
     memset(&ctx, 0, sizeof(ctx));
+    /* The master's log file and level (it opened the file before binding;
+     * this program starts with stderr). */
+    if (srv_log_open(SRV_CFG_STR(cfg, errorlog), (srv_log_level_t)SRV_CFG_INT(cfg, loglevel)) != 0)
+        srv_log_error("cannot open error log '%s'", SRV_CFG_STR(cfg, errorlog));
     if (sscanf(env, "%d %d %d", &self, &slots_fd, &notify_fd) != 3 || self < 0 ||
         self >= SRV_MAX_WORKERS) {
         srv_log_error("bad %s: '%s'", SRV_WORKER_ENV, env);

@@ -297,6 +297,25 @@ def test_hup_under_load_drops_nothing():
         assert seen_new and load.pids & set(first)
 
 
+def test_workers_log_to_the_error_log_at_its_level(tmp_path):
+    errors, path = tmp_path / "error.log", str(tmp_path / "srv.sock")
+    with Prefork("--error-logfile", str(errors), "--log-level", "debug", "-b", "unix:" + path,
+                 bind=False, wait=False, workers=2) as srv:
+        assert wait_until(lambda: errors.exists() and errors.read_text().count("ready (booted") == 2)
+        pids = srv.wait_workers(2)
+        text = errors.read_text()
+        for pid in pids:
+            assert "[%d] [INFO] Booting worker with pid %d" % (pid, pid) in text
+        with socket.socket(socket.AF_UNIX) as s:  # a bad request is logged at debug
+            s.settimeout(5)
+            s.connect(path)
+            s.sendall(b"NOT HTTP\r\n\r\n")
+            assert s.recv(100).startswith(b"HTTP/1.1 400")
+        debug = re.compile(r"\[(%s)\] \[DEBUG\] bad request" % "|".join(map(str, pids)))
+        assert wait_until(lambda: debug.search(errors.read_text())), errors.read_text()
+        assert not srv.lines, srv.lines  # nothing on stderr: it all went to the file
+
+
 def test_usr1_reopens_the_log_files(tmp_path):
     access = tmp_path / "access.log"
     with Prefork("--access-logfile", str(access), workers=2) as srv:
