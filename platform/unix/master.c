@@ -320,8 +320,6 @@ static void maintain(master_t *m, int64_t now)
 
 /* ---- Reload ---- */
 
-/* What a reload cannot change: the sockets and the pid file belong to the
- * master, and the app is loaded with the settings srv started with. */
 /* What a reload cannot change: the sockets and the master's own choices;
  * and, when the workers are forks of a master that set up the app (they
  * do not exec a program that reads the configuration afresh), the app's
