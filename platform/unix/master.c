@@ -204,6 +204,11 @@ static void reap(master_t *m)
         if (p == NULL)
             continue;
         describe_status(status, how, sizeof(how));
+        /* A worker that said it was ready served, even if it died before
+         * this master read its slot. */
+        if (p->state == P_STARTING &&
+            srv_atomic_load(&m->ctx.slots->slot[i].state) == SRV_SLOT_READY)
+            p->state = P_READY;
         expected = m->stopping || p->state == P_STOPPING || p->state == P_RETIRING;
         if (p->state == P_STARTING && !expected) {
             /* It never served: the app did not load, or the worker could
