@@ -4,7 +4,7 @@
 
 #include <stddef.h>
 
-#include "util/compat.h"
+#include "plat_compiler.h"
 
 /* The long flag of a key ("--keep-alive"). */
 const char *srv__config_flag(int key);

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "util/clock.h"
-#include "util/compat.h"
+#include "plat_compiler.h"
 
 static void put2(char *p, int v)
 {

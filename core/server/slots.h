@@ -11,7 +11,7 @@
 
 #include <stdint.h>
 
-#include "util/atomic.h"
+#include "plat_compiler.h"
 
 enum {
     SRV_SLOT_FREE = 0,

@@ -16,7 +16,7 @@
 #include "srv.h"
 #include "util/accesslog.h"
 #include "server/slots.h"
-#include "util/atomic.h"
+#include "plat_compiler.h"
 #include "util/list.h"
 
 typedef struct srv_worker_s srv_worker_t;

@@ -9,7 +9,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 
-#include "util/compat.h"
+#include "plat_compiler.h"
 
 typedef struct srv_buf_s {
     char *data;   /* owned; NULL until the first reserve */

@@ -10,7 +10,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 
-#include "util/compat.h"
+#include "plat_compiler.h"
 
 typedef enum srv_log_level_e {
     SRV_LOG_DEBUG = 0,

@@ -15,7 +15,7 @@
 #include "util/alloc.h"
 
 #include "config/config.h"
-#include "util/compat.h"
+#include "plat_compiler.h"
 #include "util/log.h"
 #include "wsgi/wsgi.h"
 

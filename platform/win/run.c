@@ -9,7 +9,7 @@
 
 #include "platform.h"
 #include "server/serve.h"
-#include "util/atomic.h"
+#include "plat_compiler.h"
 #include "util/log.h"
 
 static srv_atomic_int_t g_events;
