@@ -15,7 +15,11 @@
  *    lasts, up to `threads`. (Waiting time alone would wake every thread
  *    under saturation, where the queue is always long; time without a
  *    finished job alone would wake them for every page that takes longer
- *    than SRV_STARVE_MS to compute.)
+ *    than SRV_STARVE_MS to compute.) Each look wakes the loop, which
+ *    takes a CPU from the thread that computes: while the looks find the
+ *    running threads computing, they come less often (twice the interval
+ *    each time, up to SRV_STARVE_MAX_MS), and every SRV_STARVE_MS again
+ *    once a thread was woken.
  *  - when no job has finished for SRV_STALL_MS, one more thread is woken
  *    whatever the CPU use: a request that computes for seconds shares the
  *    interpreter with the next one instead of holding up the queue.
@@ -37,8 +41,9 @@
 #include "util/alloc.h"
 #include "util/log.h"
 
-#define SRV_STARVE_MS 1
-#define SRV_STALL_MS  100
+#define SRV_STARVE_MS     1
+#define SRV_STARVE_MAX_MS 8
+#define SRV_STALL_MS      100
 
 /* The siblings balance new connections by it (worker.c). jobs_lock held. */
 static void publish_load_locked(srv_worker_t *w)
@@ -47,17 +52,33 @@ static void publish_load_locked(srv_worker_t *w)
         srv_atomic_store(&w->env.slots->slot[w->env.self].busy, (int)w->load);
 }
 
-/* Notes when t's job started and t's CPU time then. jobs_lock held. */
-static void job_started_locked(srv_pool_thread_t *t)
+/* Notes when t's job started. Its CPU time, which others_compute_locked
+ * compares with, is read only once another thread runs a job too, since
+ * only such a thread looks at it: a worker whose jobs run one after
+ * another, as the policy wants, reads no clock per job. When a second
+ * thread starts, every running thread's CPU time is read, and their share
+ * of a CPU is measured from then on. jobs_lock held. */
+static void job_started_locked(srv_worker_t *w, srv_pool_thread_t *t)
 {
-    t->job_ns = uv_hrtime();
-    if (srv_plat_thread_cpu_ns(&t->tid, &t->job_cpu) != 0)
-        t->job_cpu = 0;
+    uint64_t now = uv_hrtime();
+    size_t i;
+
+    t->job_ns = now;
+    t->base_ns = 0;
+    if (w->running < 2)
+        return;
+    for (i = 0; i < w->nthreads; i++) {
+        srv_pool_thread_t *o = &w->threads[i];
+
+        if (o->started && !o->idle && o->base_ns == 0 &&
+            srv_plat_thread_cpu_ns(&o->tid, &o->job_cpu) == 0)
+            o->base_ns = now;
+    }
 }
 
 /* Whether a thread other than self computes its job: it has run it for
- * a millisecond or more and used at least half of that time on a CPU.
- * jobs_lock held. */
+ * a millisecond or more and used at least half of the time since its CPU
+ * time was read (job_started_locked) on a CPU. jobs_lock held. */
 static int others_compute_locked(srv_worker_t *w, const srv_pool_thread_t *self)
 {
     uint64_t now = uv_hrtime();
@@ -65,15 +86,14 @@ static int others_compute_locked(srv_worker_t *w, const srv_pool_thread_t *self)
 
     for (i = 0; i < w->nthreads; i++) {
         srv_pool_thread_t *t = &w->threads[i];
-        uint64_t cpu, ran;
+        uint64_t cpu;
 
-        if (t == self || !t->started || t->idle)
+        if (t == self || !t->started || t->idle || t->base_ns == 0)
             continue;
-        ran = now - t->job_ns;
-        if (ran < 1000000)
+        if (now - t->job_ns < 1000000)
             continue; /* too early to tell: short jobs keep every thread busy */
         if (srv_plat_thread_cpu_ns(&t->tid, &cpu) == 0 && cpu >= t->job_cpu &&
-            (cpu - t->job_cpu) * 2 >= ran)
+            (cpu - t->job_cpu) * 2 >= now - t->base_ns)
             return 1;
     }
     return 0;
@@ -93,7 +113,7 @@ static srv_pool_thread_t *hand_oldest_locked(srv_worker_t *w)
     t->idle = 0;
     t->job = srv_list_entry(n, srv_req_t, job_link);
     w->running++;
-    job_started_locked(t);
+    job_started_locked(w, t);
     return t;
 }
 
@@ -123,6 +143,7 @@ static void on_starve(uv_timer_t *timer)
 {
     srv_worker_t *w = timer->data;
     srv_pool_thread_t *t = NULL;
+    uint64_t next = w->starve_ms;
     int again;
 
     uv_mutex_lock(&w->jobs_lock);
@@ -132,11 +153,19 @@ static void on_starve(uv_timer_t *timer)
         int stuck = w->completed == w->completed_seen && waited >= SRV_STARVE_MS;
         int stalled = now - w->progress_ms >= SRV_STALL_MS && waited >= SRV_STALL_MS;
 
-        /* Evaluated every time: it keeps the CPU times current. */
-        if ((running_threads_wait(w) && stuck) || stalled || w->running == w->blocked) {
+        int waiting = running_threads_wait(w); /* every time: it keeps the CPU times current */
+
+        if ((waiting && stuck) || stalled || w->running == w->blocked) {
             t = hand_oldest_locked(w);
             w->progress_ms = now; /* the next stall counts from here */
         }
+        /* Threads that compute are looked at less and less often (a look
+         * wakes the loop, which takes the CPU from them), and at once
+         * again after a thread was woken. */
+        if (t != NULL)
+            next = SRV_STARVE_MS;
+        else if (!waiting && next < SRV_STARVE_MAX_MS)
+            next *= 2;
     }
     if (w->completed != w->completed_seen)
         w->progress_ms = uv_now(&w->loop);
@@ -145,8 +174,12 @@ static void on_starve(uv_timer_t *timer)
     uv_mutex_unlock(&w->jobs_lock);
     if (t != NULL)
         uv_sem_post(&t->wake);
-    if (!again)
+    if (!again) {
         uv_timer_stop(timer);
+    } else if (next != w->starve_ms) {
+        w->starve_ms = next;
+        uv_timer_start(timer, on_starve, next, next);
+    }
 }
 
 void srv__pool_dispatch(srv_worker_t *w, srv_req_t *x)
@@ -165,9 +198,10 @@ void srv__pool_kick(srv_worker_t *w)
     srv_pool_thread_t *t = NULL;
     int watch;
 
-    if (!w->kick)
+    if (!w->kick && !srv_atomic_load(&w->rewatch))
         return;
     w->kick = 0;
+    srv_atomic_store(&w->rewatch, 0);
     uv_mutex_lock(&w->jobs_lock);
     if (w->running == w->blocked)
         t = hand_oldest_locked(w);
@@ -182,8 +216,10 @@ void srv__pool_kick(srv_worker_t *w)
     uv_mutex_unlock(&w->jobs_lock);
     if (t != NULL)
         uv_sem_post(&t->wake);
-    if (watch)
+    if (watch) {
+        w->starve_ms = SRV_STARVE_MS;
         uv_timer_start(&w->starve, on_starve, SRV_STARVE_MS, SRV_STARVE_MS);
+    }
 }
 
 void srv__pool_blocking(srv_worker_t *w, int entering)
@@ -210,6 +246,7 @@ static srv_req_t *next_job(srv_pool_thread_t *t, int finished)
 {
     srv_worker_t *w = t->w;
     srv_list_t *n;
+    int rewatch;
 
     uv_mutex_lock(&w->jobs_lock);
     if (finished) {
@@ -225,7 +262,7 @@ static srv_req_t *next_job(srv_pool_thread_t *t, int finished)
             : srv_list_pop_head(&w->jobs);
     if (n != NULL) {
         w->running++;
-        job_started_locked(t);
+        job_started_locked(w, t);
         uv_mutex_unlock(&w->jobs_lock);
         return srv_list_entry(n, srv_req_t, job_link);
     }
@@ -237,7 +274,15 @@ static srv_req_t *next_job(srv_pool_thread_t *t, int finished)
     t->idle = 1;
     t->next_idle = w->idle;
     w->idle = t;
+    rewatch = !srv_list_empty(&w->jobs);
     uv_mutex_unlock(&w->jobs_lock);
+    if (rewatch) {
+        /* It leaves jobs waiting behind one that computes: the starve
+         * timer, stopped when no thread was idle, must run again, or they
+         * would wait for that computation to end. */
+        srv_atomic_store(&w->rewatch, 1);
+        srv__worker_wake(w);
+    }
     uv_sem_wait(&t->wake);
     return t->job; /* NULL: woken to stop */
 }

@@ -75,7 +75,8 @@ typedef struct srv_pool_thread_s {
     struct srv_pool_thread_s *next_idle;
     int idle;          /* waiting for a job (jobs_lock) */
     uint64_t job_ns;   /* when its job started (jobs_lock) */
-    uint64_t job_cpu;  /* its CPU time then (jobs_lock) */
+    uint64_t base_ns;  /* 0, or when job_cpu was read (jobs_lock) */
+    uint64_t job_cpu;  /* its CPU time at base_ns (jobs_lock) */
     uint64_t cpu_seen; /* its CPU time at the last starve check (loop thread) */
     int started;
 } srv_pool_thread_t;
@@ -108,13 +109,16 @@ struct srv_worker_s {
     uv_mutex_t jobs_lock;
     srv_list_t jobs; /* srv_req_t waiting for an app thread */
     srv_pool_thread_t *idle;
-    size_t running;     /* threads running a job */
-    size_t load;        /* jobs dispatched and not finished (queued or running) */
-    size_t blocked;     /* of those, threads waiting inside srv for a client */
-    uint64_t completed; /* jobs finished, ever: progress for the starve timer */
-    int kick;           /* jobs were dispatched in this loop iteration (loop) */
+    size_t running;           /* threads running a job */
+    size_t load;              /* jobs dispatched and not finished (queued or running) */
+    size_t blocked;           /* of those, threads waiting inside srv for a client */
+    uint64_t completed;       /* jobs finished, ever: progress for the starve timer */
+    int kick;                 /* jobs were dispatched in this loop iteration (loop) */
+    srv_atomic_int_t rewatch; /* a thread went idle while jobs wait: the
+                               * loop must watch them again (any thread) */
     uint64_t completed_seen;
     uint64_t starve_seen_ns; /* when the starve timer last looked */
+    uint64_t starve_ms;      /* and how long until it looks again */
     uint64_t progress_ms;    /* when it last saw a job finish (or woke a thread) */
     int pool_stop;
     uv_timer_t starve; /* wakes another thread for a job that waits */

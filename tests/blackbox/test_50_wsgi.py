@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from srvtest import SANITIZED, Reader, Server, get, request, run_srv, wait_until
+from srvtest import SANITIZED, SLOW, Reader, Server, get, request, run_srv, wait_until
 
 APPS = os.path.join(os.path.dirname(__file__), "apps")
 
@@ -122,6 +122,90 @@ def test_script_name_from_the_environment():
 def test_multithread_false_with_one_thread():
     with WsgiServer("--threads", "1") as s:
         assert env(s)["wsgi.multithread"] is False
+
+
+# ---- app threads: who runs what ----
+
+def timed_requests(server, paths, gap=0.0):
+    """Sends each path on its own connection (gap seconds apart), then reads
+    every answer: the intervals the app ran them in, in sending order."""
+    socks = []
+    try:
+        for p in paths:
+            s = server.connect()
+            socks.append(s)
+            s.sendall(b"GET %s HTTP/1.1\r\nHost: a\r\n\r\n" % p.encode())
+            time.sleep(gap)
+        out = []
+        for s in socks:
+            r = Reader(s).response(timeout=30)
+            assert r.status == 200, r.body
+            out.append(r.json())
+        return [(o["start"], o["end"]) for o in out]
+    finally:
+        for s in socks:
+            s.close()
+
+
+def test_requests_that_wait_run_side_by_side():
+    """Threads blocked outside the interpreter (a sleep, a database call)
+    leave it free: another thread is woken for the next request."""
+    with WsgiServer("--threads", "3") as s:
+        spans = timed_requests(s, ["/nap?s=1"] * 3)
+    starts = [a for a, _ in spans]
+    assert max(starts) < min(b for _, b in spans), spans
+    # within milliseconds, not one every SRV_STALL_MS (100 ms, for computations)
+    assert max(starts) - min(starts) < 0.08 * SLOW, spans
+
+
+def test_requests_that_compute_run_one_at_a_time_in_arrival_order():
+    """Pages that compute take the interpreter in turn, first come first
+    served, instead of time-slicing it among three threads."""
+    with WsgiServer("--threads", "3") as s:
+        timed_requests(s, ["/spin?ms=1"])  # warm up the route
+        spans = timed_requests(s, ["/spin?ms=60"] * 3, gap=0.01)
+    for (a0, b0), (a1, b1) in zip(spans, spans[1:]):
+        assert b0 <= a1, spans  # the next one starts after this one ended
+
+
+def test_a_long_computation_shares_the_interpreter_one_request_at_a_time():
+    """A page that computes for long does not hold up the queue: after
+    SRV_STALL_MS (100 ms) without a finished request, a second thread takes
+    the next one. That thread then goes back to sleep instead of taking the
+    one after, since the first still computes: the queue moves one request
+    per stall, not at the pace of a time-sliced interpreter. With two
+    threads, none is idle while the second runs: the loop must take up the
+    watch again when it goes back to sleep."""
+    with WsgiServer("--threads", "2") as s:
+        timed_requests(s, ["/spin?ms=1"])
+        (long0, long1), (a0, a1), (b0, b1) = timed_requests(
+            s, ["/spin?ms=800", "/spin?ms=5", "/spin?ms=5"], gap=0.02)
+    assert a0 - long0 >= 0.09, (long0, a0)  # the first stall
+    assert b0 - a1 >= 0.09, (a1, b0)  # the second: not at once after the first
+    assert b1 < long1  # all this while the long one ran
+
+
+def loop_wakeups(pid):
+    """How often the worker's loop (its main thread) went to sleep."""
+    with open("/proc/%d/task/%d/status" % (pid, pid)) as f:
+        return int(next(l for l in f if l.startswith("voluntary_ctxt_switches")).split()[1])
+
+
+def test_while_a_thread_computes_the_loop_looks_at_it_less_and_less_often():
+    """Requests wait behind one that computes for a second. The loop looks
+    at the running thread to see whether it waits for I/O; each look wakes
+    the loop, which takes the CPU from the app: while the thread computes,
+    the looks back off from every millisecond to every 8."""
+    with WsgiServer("--threads", "3") as s:
+        timed_requests(s, ["/spin?ms=1"])
+        pid, = s.worker_pids()
+        before = loop_wakeups(pid)
+        timed_requests(s, ["/spin?ms=1000"] + ["/spin?ms=1"] * 12, gap=0.005)
+        woke = loop_wakeups(pid) - before
+    # one look per ms would be 1000 wake-ups; one per 8 ms is 125, plus the
+    # quicker looks after each thread woken for a short request, and the
+    # network's own
+    assert woke < 400, woke
 
 
 # ---- wsgi.input ----

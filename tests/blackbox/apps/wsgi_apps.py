@@ -190,7 +190,28 @@ def unicode_app(environ, start_response):
                                         "utf-8", "replace")})
 
 
+def timed(work):
+    """An app that runs work(query) and answers when it started and ended
+    (time.monotonic, one clock for every process of the machine)."""
+    def timed_app(environ, start_response):
+        start = time.monotonic()
+        work(dict(p.split("=", 1) for p in environ["QUERY_STRING"].split("&") if "=" in p))
+        return as_json(start_response, {"start": start, "end": time.monotonic()})
+    return timed_app
+
+
+def nap(query):
+    time.sleep(float(query.get("s", "0.5")))  # waits without the interpreter
+
+
+def spin(query):
+    end = time.thread_time() + float(query.get("ms", "50")) / 1000.0
+    while time.thread_time() < end:  # computes: its own CPU time, however busy the machine
+        pass
+
+
 VALIDATED = {
+    "nap": timed(nap), "spin": timed(spin),
     "environ": environ_app, "read": read_app, "write": write_app, "generator": generator_app,
     "stream": stream_app, "slow-stream": slow_stream_app, "closed": closed_app,
     "filelike": filelike_app,
