@@ -1,12 +1,15 @@
-"""bench/compare's arithmetic, with no server run: which app limit a run is
-compared with, and re-rendering stored results (--report)."""
+"""bench/compare: its arithmetic, with no server run (which app limit a run
+is compared with, re-rendering stored results with --report), and that a
+stopped run stops its servers."""
 import importlib.machinery
 import importlib.util
 import os
+import signal
 import shutil
 import statistics
 import subprocess
 import sys
+import time
 
 ROOT = os.path.join(os.path.dirname(__file__), "..", "..")
 COMPARE = os.path.join(ROOT, "bench", "compare")
@@ -56,3 +59,59 @@ def test_report_renders_stored_results_again(tmp_path):
            "repetitions: 10 connections" in md
     assert md.count("| target | srv | met |") >= 8
     assert (out / "chart.svg").read_text().startswith("<svg")
+
+
+def test_a_stopped_run_stops_the_servers_it_started(tmp_path):
+    """SIGTERM (a CI timeout, systemd, kill) ends a run as Ctrl-C does: the
+    servers it started are stopped, not left serving on their ports."""
+    env = dict(os.environ, SRV_BIN=os.environ["SRV_BIN"])
+    proc = subprocess.Popen([sys.executable, COMPARE, "--servers", "srv", "--apps", "hello",
+                             "--connections", "10", "--duration", "60", "--warmup", "1",
+                             "--repeat", "1", "--out", str(tmp_path / "out")],
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    servers = []
+    try:
+        deadline = time.monotonic() + 30
+        while not servers and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.2)
+            servers = _children(proc.pid, "srv")
+        assert servers, "bench/compare started no srv: %s" % proc.stderr.read()
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)
+        for pid in servers:
+            deadline = time.monotonic() + 15
+            while _alive(pid) and time.monotonic() < deadline:
+                time.sleep(0.1)
+            assert not _alive(pid), "srv %d still runs after bench/compare stopped" % pid
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        for pid in servers:
+            if _alive(pid):
+                os.kill(pid, signal.SIGKILL)
+
+
+def _children(pid, name):
+    try:
+        with open("/proc/%d/task/%d/children" % (pid, pid)) as f:
+            kids = [int(p) for p in f.read().split()]
+    except OSError:
+        return []
+    out = []
+    for k in kids:
+        try:
+            with open("/proc/%d/comm" % k) as f:
+                if f.read().strip() == name:
+                    out.append(k)
+        except OSError:
+            pass
+    return out
+
+
+def _alive(pid):
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().split(") ", 1)[1][0] != "Z"  # a zombie is gone but unreaped
+    except OSError:
+        return False
