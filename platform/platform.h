@@ -56,6 +56,15 @@ int srv_plat_sendfile(uv_os_fd_t sock, int fd, int64_t off, size_t len, size_t *
 uint64_t srv_plat_rss(void);
 /* The CPU time thread t has used, in ns. Returns 0 or SRV_E*. */
 int srv_plat_thread_cpu_ns(uv_thread_t *t, uint64_t *ns);
+/* Whether a thread is running or waiting for a CPU right now (1), rather
+ * than asleep (0); -1 when that cannot be told. On a machine where other
+ * processes take the CPUs, a thread that computes may get little CPU time
+ * and still never sleep. The thread opens its own probe (-1: none, as on
+ * Windows); any thread may read it; srv_plat_runnable_close() after the
+ * thread ended. */
+int srv_plat_runnable_open(void);
+int srv_plat_thread_runnable(int probe);
+void srv_plat_runnable_close(int probe);
 
 /* Shows argv as this process's command line (ps) and names it srv; for
  * srv hosted by python3. argv's strings must not live in the original

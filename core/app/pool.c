@@ -9,8 +9,10 @@
  *    a job, or every running one waits inside srv for its client;
  *  - otherwise it queues, and the next thread to finish takes it (FIFO);
  *  - when jobs wait, no job has finished for SRV_STARVE_MS, and the
- *    running threads used less than a quarter of that time on a CPU,
- *    they are blocked where srv cannot see it (a database call, a sleep):
+ *    running threads used less than a quarter of that time on a CPU and
+ *    none of them waits for a CPU now (srv_plat_thread_runnable: other
+ *    processes may take the CPUs), they are blocked where srv cannot see
+ *    it (a database call, a sleep):
  *    one more thread is woken, and one more every SRV_STARVE_MS while that
  *    lasts, up to `threads`. (Waiting time alone would wake every thread
  *    under saturation, where the queue is always long; time without a
@@ -25,10 +27,9 @@
  *    interpreter with the next one instead of holding up the queue.
  *  - a thread that finishes a job takes the next one only when no other
  *    thread is computing one (for a millisecond or more, using at least
- *    half of that time on a CPU); otherwise it goes idle, so that threads woken
- *    for I/O go back to sleep once their requests compute again.
- * CPU-bound apps thus run one request at a time in arrival order, and
- * I/O-bound apps still get their parallelism.
+ *    half of that time on a CPU, or waiting for one now); otherwise it goes idle, so that threads
+ * woken for I/O go back to sleep once their requests compute again. CPU-bound apps thus run one
+ * request at a time in arrival order, and I/O-bound apps still get their parallelism.
  *
  * The loop does not wake a thread for each job it dispatches: it queues
  * the jobs of one loop iteration and wakes (at most) one thread just before
@@ -77,8 +78,9 @@ static void job_started_locked(srv_worker_t *w, srv_pool_thread_t *t)
 }
 
 /* Whether a thread other than self computes its job: it has run it for
- * a millisecond or more and used at least half of the time since its CPU
- * time was read (job_started_locked) on a CPU. jobs_lock held. */
+ * a millisecond or more, and used at least half of the time since its CPU
+ * time was read (job_started_locked) on a CPU or waits for a CPU now.
+ * jobs_lock held. */
 static int others_compute_locked(srv_worker_t *w, const srv_pool_thread_t *self)
 {
     uint64_t now = uv_hrtime();
@@ -95,6 +97,8 @@ static int others_compute_locked(srv_worker_t *w, const srv_pool_thread_t *self)
         if (srv_plat_thread_cpu_ns(&t->tid, &cpu) == 0 && cpu >= t->job_cpu &&
             (cpu - t->job_cpu) * 2 >= now - t->base_ns)
             return 1;
+        if (srv_plat_thread_runnable(t->probe) == 1)
+            return 1; /* it got less CPU, but only waits for one */
     }
     return 0;
 }
@@ -118,7 +122,8 @@ static srv_pool_thread_t *hand_oldest_locked(srv_worker_t *w)
 }
 
 /* Whether the threads running jobs used less than a quarter of the time
- * since the last look on a CPU (so they wait on something), and notes
+ * since the last look on a CPU and none waits for a CPU now (so they wait
+ * on something), and notes
  * their CPU times for the next look. jobs_lock held. */
 static int running_threads_wait(srv_worker_t *w)
 {
@@ -136,7 +141,16 @@ static int running_threads_wait(srv_worker_t *w)
         t->cpu_seen = cpu;
     }
     w->starve_seen_ns = now;
-    return used < span / 4;
+    if (used >= span / 4)
+        return 0;
+    /* Little CPU: asleep, or kept from a CPU by other processes? */
+    for (i = 0; i < w->nthreads; i++) {
+        srv_pool_thread_t *t = &w->threads[i];
+
+        if (t->started && !t->idle && srv_plat_thread_runnable(t->probe) == 1)
+            return 0;
+    }
+    return 1;
 }
 
 static void on_starve(uv_timer_t *timer)
@@ -292,8 +306,11 @@ static void pool_main(void *arg)
     srv_pool_thread_t *t = arg;
     srv_worker_t *w = t->w;
     srv_req_t *x;
-    int finished = 0;
+    int finished = 0, probe = srv_plat_runnable_open();
 
+    uv_mutex_lock(&w->jobs_lock);
+    t->probe = probe;
+    uv_mutex_unlock(&w->jobs_lock);
     if (w->app.thread_init != NULL && w->app.thread_init(w->app.data) != 0)
         srv_log_error("app thread initialisation failed; the thread serves anyway");
     if (w->app.thread_ident != NULL)
@@ -326,6 +343,7 @@ int srv__pool_start(srv_worker_t *w, size_t n)
         srv_pool_thread_t *t = &w->threads[i];
 
         t->w = w;
+        t->probe = -1;
         if (uv_cond_init(&t->cond) != 0)
             goto fail;
         if (uv_sem_init(&t->wake, 0) != 0) {
@@ -367,6 +385,8 @@ void srv__pool_stop(srv_worker_t *w, int join)
         if (!t->started)
             continue;
         uv_thread_join(&t->tid);
+        srv_plat_runnable_close(t->probe);
+        t->probe = -1;
         uv_sem_destroy(&t->wake);
         uv_cond_destroy(&t->cond);
         t->started = 0;

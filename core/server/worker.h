@@ -78,6 +78,7 @@ typedef struct srv_pool_thread_s {
     uint64_t base_ns;  /* 0, or when job_cpu was read (jobs_lock) */
     uint64_t job_cpu;  /* its CPU time at base_ns (jobs_lock) */
     uint64_t cpu_seen; /* its CPU time at the last starve check (loop thread) */
+    int probe;         /* srv_plat_runnable_open()'s, opened by the thread (jobs_lock) */
     int started;
 } srv_pool_thread_t;
 

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <pthread.h>
@@ -127,4 +128,35 @@ int srv_plat_thread_cpu_ns(uv_thread_t *t, uint64_t *ns)
         return SRV_EINVAL;
     *ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
     return 0;
+}
+
+int srv_plat_runnable_open(void)
+{
+    return open("/proc/thread-self/stat", O_RDONLY | O_CLOEXEC); /* resolved at open */
+}
+
+int srv_plat_thread_runnable(int probe)
+{
+    char buf[512];
+    ssize_t n;
+    char *p;
+
+    if (probe < 0)
+        return -1;
+    /* "tid (comm) S ...": comm may hold spaces and parentheses, the state
+     * follows the last ')'. */
+    n = pread(probe, buf, sizeof buf - 1, 0);
+    if (n <= 0)
+        return -1;
+    buf[n] = '\0';
+    p = strrchr(buf, ')');
+    if (p == NULL || p[1] != ' ' || p[2] == '\0')
+        return -1;
+    return p[2] == 'R';
+}
+
+void srv_plat_runnable_close(int probe)
+{
+    if (probe >= 0)
+        close(probe);
 }

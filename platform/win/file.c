@@ -87,6 +87,22 @@ void srv_plat_set_cmdline(int argc, char **argv)
     (void)argv; /* srv.exe is srv.exe already */
 }
 
+int srv_plat_runnable_open(void)
+{
+    return -1; /* no cheap way to ask whether a thread waits for a CPU */
+}
+
+int srv_plat_thread_runnable(int probe)
+{
+    (void)probe;
+    return -1;
+}
+
+void srv_plat_runnable_close(int probe)
+{
+    (void)probe;
+}
+
 int srv_plat_thread_cpu_ns(uv_thread_t *t, uint64_t *ns)
 {
     FILETIME created, exited, kernel, user;

@@ -163,7 +163,7 @@ def test_requests_that_compute_run_one_at_a_time_in_arrival_order():
     served, instead of time-slicing it among three threads."""
     with WsgiServer("--threads", "3") as s:
         timed_requests(s, ["/spin?ms=1"])  # warm up the route
-        spans = timed_requests(s, ["/spin?ms=60"] * 3, gap=0.01)
+        spans = timed_requests(s, ["/spin?ms=60"] * 3, gap=0.03)
     for (a0, b0), (a1, b1) in zip(spans, spans[1:]):
         assert b0 <= a1, spans  # the next one starts after this one ended
 
