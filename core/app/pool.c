@@ -27,9 +27,11 @@
  *    interpreter with the next one instead of holding up the queue.
  *  - a thread that finishes a job takes the next one only when no other
  *    thread is computing one (for a millisecond or more, using at least
- *    half of that time on a CPU, or waiting for one now); otherwise it goes idle, so that threads
- * woken for I/O go back to sleep once their requests compute again. CPU-bound apps thus run one
- * request at a time in arrival order, and I/O-bound apps still get their parallelism.
+ *    half of that time on a CPU, or waiting for one now); otherwise it
+ *    goes idle, so that threads woken for I/O go back to sleep once their
+ *    requests compute again.
+ * CPU-bound apps thus run one request at a time in arrival order, and
+ * I/O-bound apps still get their parallelism.
  *
  * The loop does not wake a thread for each job it dispatches: it queues
  * the jobs of one loop iteration and wakes (at most) one thread just before
@@ -123,8 +125,8 @@ static srv_pool_thread_t *hand_oldest_locked(srv_worker_t *w)
 
 /* Whether the threads running jobs used less than a quarter of the time
  * since the last look on a CPU and none waits for a CPU now (so they wait
- * on something), and notes
- * their CPU times for the next look. jobs_lock held. */
+ * on something), and notes their CPU times for the next look. jobs_lock
+ * held. */
 static int running_threads_wait(srv_worker_t *w)
 {
     uint64_t now = uv_hrtime(), used = 0, span = now - w->starve_seen_ns;
