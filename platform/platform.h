@@ -56,6 +56,19 @@ int srv_plat_sendfile(uv_os_fd_t sock, int fd, int64_t off, size_t len, size_t *
 uint64_t srv_plat_rss(void);
 /* The CPU time thread t has used, in ns. Returns 0 or SRV_E*. */
 int srv_plat_thread_cpu_ns(uv_thread_t *t, uint64_t *ns);
+/* Wakes a loop from other threads: cb(data) runs on the loop's thread
+ * after one or more srv_plat_waker_wake(), which any thread may call.
+ * Unlike uv_async_send() in libuv before 1.45 (Debian 12 has 1.44), the
+ * woken loop never spins waiting for the waking thread (see
+ * platform/unix/waker.c). srv_plat_waker_close() stops it (on the loop's
+ * thread); srv_plat_waker_free() once the loop is closed and no thread can
+ * wake it any more (a late wake of a closed waker does nothing). */
+typedef struct srv_plat_waker_s srv_plat_waker_t;
+int srv_plat_waker_new(uv_loop_t *loop, void (*cb)(void *data), void *data, srv_plat_waker_t **out);
+void srv_plat_waker_wake(srv_plat_waker_t *k);
+void srv_plat_waker_close(srv_plat_waker_t *k);
+void srv_plat_waker_free(srv_plat_waker_t *k);
+
 /* Whether a thread is running or waiting for a CPU right now (1), rather
  * than asleep (0); -1 when that cannot be told. On a machine where other
  * processes take the CPUs, a thread that computes may get little CPU time

@@ -93,6 +93,7 @@ static void close_handles(srv_worker_t *w)
         uv_close((uv_handle_t *)&w->after_poll, NULL);
     if (!uv_is_closing((uv_handle_t *)&w->notify))
         uv_close((uv_handle_t *)&w->notify, NULL);
+    srv_plat_waker_close(w->waker);
     if (!uv_is_closing((uv_handle_t *)&w->tick))
         uv_close((uv_handle_t *)&w->tick, NULL);
 }
@@ -262,7 +263,7 @@ void srv_worker_stop(srv_worker_t *w, int graceful)
 void srv__worker_wake(srv_worker_t *w)
 {
     if (!srv_atomic_load(&w->loop_awake))
-        uv_async_send(&w->notify);
+        srv_plat_waker_wake(w->waker);
 }
 
 /* Takes every queued notification and acts on it (loop thread). */
@@ -302,6 +303,14 @@ static void drain_notifications(srv_worker_t *w)
     }
 }
 
+/* The app threads' wake-up (srv__worker_wake). */
+static void on_wake(void *data)
+{
+    drain_notifications(data);
+}
+
+/* Signals and the master: log reopening and stops (and whatever the app
+ * threads queued meanwhile). */
 static void on_notify(uv_async_t *a)
 {
     srv_worker_t *w = a->data;
@@ -563,6 +572,15 @@ int srv_worker_create(srv_worker_t **out, const srv_config_t *cfg, const srv_app
         srv_free(w);
         return SRV_ENOMEM;
     }
+    rc = srv_plat_waker_new(&w->loop, on_wake, w, &w->waker);
+    if (rc != 0) {
+        uv_run(&w->loop, UV_RUN_DEFAULT); /* closes a half-made waker */
+        uv_mutex_destroy(&w->jobs_lock);
+        uv_mutex_destroy(&w->lock);
+        uv_loop_close(&w->loop);
+        srv_free(w);
+        return rc;
+    }
     uv_async_init(&w->loop, &w->notify, on_notify);
     w->notify.data = w;
     uv_timer_init(&w->loop, &w->tick);
@@ -670,6 +688,7 @@ void srv_worker_destroy(srv_worker_t *w)
         uv_mutex_destroy(&w->jobs_lock);
         uv_mutex_destroy(&w->lock);
         srv_free(w->threads);
+        srv_plat_waker_free(w->waker); /* no app thread is left to wake it */
     }
     srv_accesslog_close(w->accesslog);
     srv_free(w->listeners);

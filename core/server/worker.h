@@ -94,7 +94,8 @@ struct srv_worker_s {
 
     srv_listener_t *listeners; /* owned array */
     size_t nlisteners;
-    uv_async_t notify;
+    uv_async_t notify;              /* signals, the master: stop, reopen logs */
+    struct srv_plat_waker_s *waker; /* the app threads: output, events (srv__worker_wake) */
     uv_timer_t tick;
     uv_prepare_t before_poll; /* drains notify_q before the loop would block */
     uv_check_t after_poll;    /* marks the loop awake again */
