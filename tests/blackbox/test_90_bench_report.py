@@ -11,6 +11,8 @@ import subprocess
 import sys
 import time
 
+import pytest
+
 ROOT = os.path.join(os.path.dirname(__file__), "..", "..")
 COMPARE = os.path.join(ROOT, "bench", "compare")
 REFERENCE = os.path.join(ROOT, "bench", "results", "issue5-full")
@@ -61,51 +63,74 @@ def test_report_renders_stored_results_again(tmp_path):
     assert (out / "chart.svg").read_text().startswith("<svg")
 
 
-def test_a_stopped_run_stops_the_servers_it_started(tmp_path):
+# A server that never answers: bench/compare waits for it (up to 30 s).
+MUTE = "exec sleep 3601"
+
+
+@pytest.mark.parametrize("moment", ["measuring", "starting"])
+def test_a_stopped_run_stops_the_servers_it_started(tmp_path, moment):
     """SIGTERM (a CI timeout, systemd, kill) ends a run as Ctrl-C does: the
-    servers it started are stopped, not left serving on their ports."""
-    env = dict(os.environ, SRV_BIN=os.environ["SRV_BIN"])
-    proc = subprocess.Popen([sys.executable, COMPARE, "--servers", "srv", "--apps", "hello",
-                             "--connections", "10", "--duration", "60", "--warmup", "1",
-                             "--repeat", "1", "--out", str(tmp_path / "out")],
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    servers = []
+    servers it started are stopped, not left serving on their ports, both
+    while it measures and while it still waits for a server to answer."""
+    argv = [sys.executable, COMPARE, "--servers", "srv", "--apps", "hello", "--connections",
+            "10", "--duration", "60", "--warmup", "1", "--repeat", "1",
+            "--out", str(tmp_path / "out")]
+    want = ["srv"]
+    if moment == "starting":
+        argv += ["--cmd", "mute=" + MUTE]
+        want.append("sleep 3601")
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    found = {}
     try:
         deadline = time.monotonic() + 30
-        while not servers and time.monotonic() < deadline and proc.poll() is None:
-            time.sleep(0.2)
-            servers = _children(proc.pid, "srv")
-        assert servers, "bench/compare started no srv: %s" % proc.stderr.read()
+        while len(found) < len(want) and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.1)
+            found = {w: pid for pid, cmd in _descendants(proc.pid)
+                     for w in want if _is(cmd, w)}
+        assert len(found) == len(want), "bench/compare started %s: %s" % (
+            found, proc.stderr.read() if proc.poll() is not None else "")
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=30)
-        for pid in servers:
+        for name, pid in found.items():
             deadline = time.monotonic() + 15
             while _alive(pid) and time.monotonic() < deadline:
                 time.sleep(0.1)
-            assert not _alive(pid), "srv %d still runs after bench/compare stopped" % pid
+            assert not _alive(pid), "%s (%d) still runs after bench/compare stopped" % (name, pid)
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
-        for pid in servers:
+        for pid in found.values():
             if _alive(pid):
                 os.kill(pid, signal.SIGKILL)
 
 
-def _children(pid, name):
-    try:
-        with open("/proc/%d/task/%d/children" % (pid, pid)) as f:
-            kids = [int(p) for p in f.read().split()]
-    except OSError:
-        return []
-    out = []
-    for k in kids:
+def _is(cmdline, what):
+    """Whether a command line runs what: a program, by its name wherever it
+    lies (srv is a path in sanitizer builds), or a command line's start."""
+    if " " in what:
+        return cmdline.startswith(what)
+    return os.path.basename(cmdline.split(" ", 1)[0]) == what
+
+
+def _descendants(pid):
+    """(pid, command line) of every process below pid."""
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
         try:
-            with open("/proc/%d/comm" % k) as f:
-                if f.read().strip() == name:
-                    out.append(k)
+            with open("/proc/%d/task/%d/children" % (p, p)) as f:
+                kids = [int(k) for k in f.read().split()]
         except OSError:
-            pass
+            continue
+        for k in kids:
+            try:
+                with open("/proc/%d/cmdline" % k, "rb") as f:
+                    cmd = f.read().replace(b"\0", b" ").decode(errors="replace")
+            except OSError:
+                continue
+            out.append((k, cmd.strip()))
+            todo.append(k)
     return out
 
 
