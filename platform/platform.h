@@ -62,7 +62,9 @@ int srv_plat_thread_cpu_ns(uv_thread_t *t, uint64_t *ns);
  * woken loop never spins waiting for the waking thread (see
  * platform/unix/waker.c). srv_plat_waker_close() stops it (on the loop's
  * thread); srv_plat_waker_free() once the loop is closed and no thread can
- * wake it any more (a late wake of a closed waker does nothing). */
+ * wake it any more. A thread left stuck in the app may still wake it after
+ * the close: on Unix that writes to an fd nobody reads, which is harmless;
+ * on Windows it posts to a closed uv_async, as uv_async_send() did before. */
 typedef struct srv_plat_waker_s srv_plat_waker_t;
 int srv_plat_waker_new(uv_loop_t *loop, void (*cb)(void *data), void *data, srv_plat_waker_t **out);
 void srv_plat_waker_wake(srv_plat_waker_t *k);
