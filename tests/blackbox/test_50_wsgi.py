@@ -7,6 +7,8 @@ import hashlib
 import json
 import os
 import socket
+import subprocess
+import sys
 import time
 
 import pytest
@@ -183,6 +185,26 @@ def test_a_long_computation_shares_the_interpreter_one_request_at_a_time():
     assert a0 - long0 >= 0.09, (long0, a0)  # the first stall
     assert b0 - a1 >= 0.09, (a1, b0)  # the second: not at once after the first
     assert b1 < long1  # all this while the long one ran
+
+
+def test_a_thread_crowded_out_by_other_processes_still_counts_as_computing():
+    """Other processes take the CPU (here: four spinners on the worker's
+    CPU): the computing thread gets little CPU time but never sleeps, so
+    no second thread is woken for the queued request before the 100 ms
+    stall (a thread that only looked blocked would fight it for the GIL)."""
+    hogs = [subprocess.Popen(["taskset", "-c", "0", sys.executable, "-c",
+                              "import time\nt=time.time()+20\nwhile time.time()<t: pass"])
+            for _ in range(4)]
+    try:
+        with WsgiServer("--threads", "2", "--switch-interval", "5",
+                        prefix=["taskset", "-c", "0"]) as s:
+            timed_requests(s, ["/spin?ms=1"])
+            (long0, _), (q0, _) = timed_requests(s, ["/spin?ms=150", "/spin?ms=1"], gap=0.02)
+    finally:
+        for h in hogs:
+            h.kill()
+            h.wait()
+    assert q0 - long0 >= 0.09, (long0, q0)
 
 
 def loop_wakeups(pid):
