@@ -435,7 +435,7 @@ int srv_resp_write(srv_req_t *x, const void *data, size_t len, int flags)
     size_t prelen = 0;
     const char *suf = NULL;
     size_t suflen = 0;
-    int rc;
+    int rc, whole;
 
     if (x->resp == R_NONE || x->resp == R_DONE)
         return SRV_ESTATE;
@@ -483,9 +483,14 @@ int srv_resp_write(srv_req_t *x, const void *data, size_t len, int flags)
     case SRV_BODY_CLOSE:
         break;
     }
+    /* A write that completes the Content-Length ends the body too (an app
+     * iterating a list learns that only at its next step): it is held for
+     * the release like a last one, and goes out with it at once. */
+    whole = last || (x->plan.mode == SRV_BODY_LENGTH &&
+                     x->body_sent + (int64_t)len == x->plan.content_length && len > 0);
     x->body_sent += (int64_t)len;
     x->log_body_bytes += (int64_t)len;
-    rc = send_bytes(x, pre, prelen, data, len, suf, suflen, last);
+    rc = send_bytes(x, pre, prelen, data, len, suf, suflen, whole);
     if (last)
         x->resp = R_DONE;
     return rc;

@@ -230,6 +230,29 @@ def test_while_a_thread_computes_the_loop_looks_at_it_less_and_less_often():
     assert woke < 400, woke
 
 
+def test_a_body_that_reaches_its_content_length_wakes_the_loop_once():
+    """An iterator whose chunk fills the Content-Length (Flask's responses
+    are such) ends its body before the app returns: the bytes go to the loop
+    with the release, in one wake-up, not one for the bytes and one for the
+    release (which would take the CPU from the app twice per request)."""
+    n, chunks = 100, 1
+    with WsgiServer("--threads", "1") as s:
+        with s.connect() as c:
+            r = Reader(c)
+            c.sendall(b"GET /sized?%d HTTP/1.1\r\nHost: a\r\n\r\n" % chunks)
+            assert r.response().body == b"x" * 1000 * chunks
+            pid, = s.worker_pids()
+            before = loop_wakeups(pid)
+            for _ in range(n):
+                c.sendall(b"GET /sized?%d HTTP/1.1\r\nHost: a\r\n\r\n" % chunks)
+                resp = r.response()
+                assert resp.status == 200 and len(resp.body) == 1000 * chunks
+            woke = loop_wakeups(pid) - before
+    # per request: the request's arrival and the release; sending the bytes
+    # ahead of the release would add a third
+    assert woke < 2.5 * n, woke
+
+
 # ---- wsgi.input ----
 
 BODY = b"line one\nline two\n\nlast line without newline"

@@ -121,6 +121,20 @@ def stream_app(environ, start_response):
     return Closing([b"chunk%d\n" % i for i in range(n)])
 
 
+def sized_app(environ, start_response):
+    # A body of known length from an iterator (as Flask's responses are):
+    # the server learns it has ended only at the next step, which here
+    # computes for 2 ms after the last chunk.
+    chunks = [b"x" * 1000] * int(environ["QUERY_STRING"] or "1")
+    start_response("200 OK", [("Content-Type", "text/plain"),
+                              ("Content-Length", str(sum(map(len, chunks))))])
+
+    def gen():
+        yield from chunks
+        spin({"ms": "2"})
+    return gen()
+
+
 def slow_stream_app(environ, start_response):
     start_response("200 OK", [("Content-Type", "text/plain")])
     return Closing([b"x" * 1000] * 1000, delay=0.01)
@@ -213,7 +227,7 @@ def spin(query):
 VALIDATED = {
     "nap": timed(nap), "spin": timed(spin),
     "environ": environ_app, "read": read_app, "write": write_app, "generator": generator_app,
-    "stream": stream_app, "slow-stream": slow_stream_app, "closed": closed_app,
+    "stream": stream_app, "sized": sized_app, "slow-stream": slow_stream_app, "closed": closed_app,
     "filelike": filelike_app,
     "raise-before": raise_before_app, "raise-after": raise_after_app,
     "exc-info": exc_info_app, "status": status_app, "unicode": unicode_app,
