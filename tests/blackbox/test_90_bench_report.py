@@ -48,6 +48,25 @@ def test_without_costs_per_repetition_the_overall_limit_is_used():
     assert bc.app_limit(sc, 10) == sc["app_limit_rps"]
 
 
+def test_a_run_waits_for_the_work_the_previous_server_left_behind():
+    """gunicorn goes on serving the requests of clients that left when wrk
+    stopped (about a second of both CPUs on the index page at 256
+    connections): the next run, or the app's cost measurement, waits until
+    the machine is quiet again instead of sharing it with that work."""
+    hog = subprocess.Popen([sys.executable, "-c",
+                            "import time\nend = time.time() + 1.5\n"
+                            "while time.time() < end: pass"])
+    try:
+        time.sleep(0.2)
+        waited = bc.settle(limit_s=20)
+        assert hog.poll() is not None, "settle() returned while the machine was busy"
+        assert waited >= 1.0, waited
+    finally:
+        hog.kill()
+        hog.wait()
+    assert bc.settle(limit_s=20) < 2.0  # quiet: it goes ahead at once
+
+
 def test_report_renders_stored_results_again(tmp_path):
     out = tmp_path / "r"
     shutil.copytree(REFERENCE, out)
