@@ -78,9 +78,16 @@ static PyObject *start_response_call(PyObject *self, PyObject *args, PyObject *k
 
     if (r == NULL)
         return NULL;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OO|O:start_response", kwlist, &status, &headers,
-                                     &exc_info))
+    if (kwds == NULL && PyTuple_GET_SIZE(args) >= 2 && PyTuple_GET_SIZE(args) <= 3) {
+        /* The usual call, without the cost of the general parser. */
+        status = PyTuple_GET_ITEM(args, 0);
+        headers = PyTuple_GET_ITEM(args, 1);
+        if (PyTuple_GET_SIZE(args) == 3)
+            exc_info = PyTuple_GET_ITEM(args, 2);
+    } else if (!PyArg_ParseTupleAndKeywords(args, kwds, "OO|O:start_response", kwlist, &status,
+                                            &headers, &exc_info)) {
         return NULL;
+    }
     if (exc_info != Py_None) {
         if (r->head_sent) {
             /* Too late to change the response: re-raise the app's error
@@ -109,7 +116,7 @@ static PyObject *start_response_call(PyObject *self, PyObject *args, PyObject *k
     Py_INCREF(headers);
     Py_XSETREF(r->status, status);
     Py_XSETREF(r->headers, headers);
-    return PyObject_GetAttrString(self, "write");
+    return PyObject_GetAttr(self, r->w->str[S_WRITE]);
 }
 
 static PyObject *write_method(PyObject *self, PyObject *data)
@@ -423,14 +430,25 @@ static int app_failed(srv_wsgi_req_t *r)
 
 static void close_result(srv_wsgi_req_t *r, PyObject *result)
 {
-    PyObject *res;
+    PyObject *close, *res; /* new refs */
 
-    if (!PyObject_HasAttrString(result, "close"))
+    /* A list or tuple has no close(): spare the AttributeError that
+     * asking would make (a formatted message, then thrown away). */
+    if (PyList_CheckExact(result) || PyTuple_CheckExact(result))
         return;
-    res = PyObject_CallMethod(result, "close", NULL); /* new ref */
+    close = PyObject_GetAttr(result, r->w->str[S_CLOSE]);
+    if (close == NULL) {
+        if (PyErr_ExceptionMatches(PyExc_AttributeError))
+            PyErr_Clear();
+        else
+            srv__wsgi_log_exception(r->w, "Error closing the app's response", 0);
+        return;
+    }
+    res = PyObject_CallNoArgs(close);
     if (res == NULL)
         srv__wsgi_log_exception(r->w, "Error closing the app's response", 0);
     Py_XDECREF(res);
+    Py_DECREF(close);
 }
 
 int srv__wsgi_handle(void *data, srv_req_t *req)

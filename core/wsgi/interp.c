@@ -201,6 +201,7 @@ static void free_state(srv_wsgi_t *w)
     Py_CLEAR(w->errors_stream);
     Py_CLEAR(w->script_name);
     Py_CLEAR(w->base_environ);
+    srv__wsgi_strings_free(w);
     Py_CLEAR(w->helpers);
 }
 
@@ -351,6 +352,8 @@ static int load(srv_wsgi_t *w)
     if (w->script_name == NULL || w->errors_stream == NULL)
         goto out;
     w->debug = SRV_CFG_INT(cfg, debug) != 0;
+    if (srv__wsgi_strings_make(w) != 0)
+        goto out;
     w->base_environ =
         srv__wsgi_base_environ(w, SRV_CFG_INT(cfg, threads) > 1, SRV_CFG_INT(cfg, workers) != 1);
     if (w->base_environ == NULL)

@@ -8,6 +8,41 @@
 #include "config/config.h"
 #include "srv.h"
 
+/* Strings made once (srv__wsgi_strings_make): the environ's fixed keys,
+ * values many requests share, and the names srv looks up on the app's
+ * objects. Interned, so that their hash is computed once too. */
+enum {
+    /* the keys of every environ, up to S_SERVER_PORT */
+    S_REQUEST_METHOD,
+    S_PATH_INFO,
+    S_QUERY_STRING,
+    S_RAW_URI,
+    S_SERVER_PROTOCOL,
+    S_REMOTE_ADDR,
+    S_REMOTE_PORT,
+    S_URL_SCHEME,
+    S_INPUT,
+    S_SERVER_NAME,
+    S_SERVER_PORT,
+    S_HTTP_1_0,
+    S_HTTP_1_1,
+    S_CLOSE,
+    S_WRITE,
+    S_COUNT
+};
+
+/* Recent request header names with their environ key (HTTP_HOST...) and
+ * their last value, so that the fields clients repeat on every request
+ * make no new strings. Under the GIL. */
+#define SRV_WSGI_KEYS       128
+#define SRV_WSGI_KEY_MAXLEN 40
+typedef struct srv_wsgi_key_s {
+    char name[SRV_WSGI_KEY_MAXLEN]; /* the header name as the client sent it */
+    size_t len;
+    PyObject *key;   /* owned; NULL: empty entry */
+    PyObject *value; /* owned, or NULL */
+} srv_wsgi_key_t;
+
 /* The loaded app and everything built once for every request. */
 typedef struct srv_wsgi_s {
     const srv_config_t *cfg; /* borrowed */
@@ -19,6 +54,8 @@ typedef struct srv_wsgi_s {
     PyObject *errors_stream; /* wsgi.errors (owned) */
     PyObject *script_name;   /* SCRIPT_NAME (owned str) */
     PyObject *base_environ;  /* the keys every environ shares (owned dict) */
+    PyObject *str[S_COUNT];  /* owned */
+    srv_wsgi_key_t keys[SRV_WSGI_KEYS];
     int debug;
 } srv_wsgi_t;
 
@@ -47,6 +84,11 @@ PyObject *srv__wsgi_input_new(srv_wsgi_req_t *r);
 PyObject *srv__wsgi_start_response_new(srv_wsgi_req_t *r);
 void srv__wsgi_detach(PyObject *input, PyObject *start_response);
 void srv__wsgi_detach_input(PyObject *input);
+
+/* Makes w->str (0, or -1 with an exception set); frees it and the header
+ * keys. GIL held. */
+int srv__wsgi_strings_make(srv_wsgi_t *w);
+void srv__wsgi_strings_free(srv_wsgi_t *w);
 
 /* Builds the environ of a request (new ref, or NULL with an exception). */
 PyObject *srv__wsgi_environ(srv_wsgi_t *w, const srv_request_t *v, PyObject *input);

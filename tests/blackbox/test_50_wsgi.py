@@ -98,6 +98,24 @@ def test_repeated_headers_are_joined(wsgi):
     assert e["HTTP_COOKIE"] == "x=1; y=2"
 
 
+def test_header_values_are_each_requests_own(wsgi):
+    """srv keeps the last value of each header name to share it with the
+    next request that repeats it: every request still sees its own."""
+    long_name = "X-" + "Long" * 12  # longer than the names srv keeps
+    sent = [("X-Thing", "a"), ("X-Thing", "b"), ("x-thing", "b"), ("X-THING", "a"),
+            ("X-Thing", ""), ("X-Thing", "caf\xe9"), ("X-Thing", "ab"), ("X-Thing", "a")]
+    with wsgi.connect() as c:
+        r = Reader(c)
+        for name, value in sent:
+            c.sendall(b"GET /environ HTTP/1.1\r\nHost: h%d\r\n%s: %s\r\n%s: %s\r\n\r\n" % (
+                len(value), name.encode(), value.encode("latin-1"), long_name.encode(),
+                value.encode("latin-1")))
+            e = r.response().json()
+            assert e["HTTP_X_THING"] == value, (name, value, e["HTTP_X_THING"])
+            assert e["HTTP_" + long_name.upper().replace("-", "_")] == value
+            assert e["HTTP_HOST"] == "h%d" % len(value)
+
+
 def test_path_info_is_percent_decoded_latin1(wsgi):
     j = get(wsgi, "/unicode/caf%C3%A9/%2F/%zz").json()
     assert j["PATH_INFO"] == "/unicode/caf\u00c3\u00a9///%zz"
@@ -483,6 +501,12 @@ def test_debug_shows_the_traceback():
         r = get(s, "/raise-before")
         assert r.status == 500
         assert b"ValueError: the app failed before responding" in r.body
+
+
+def test_start_response_takes_its_arguments_by_position_or_name(wsgi):
+    r = get(wsgi, "/start-response-forms")
+    assert r.status == 200
+    assert r.json() == ["TypeError"] * 4
 
 
 def test_objects_kept_after_the_request_raise(wsgi):

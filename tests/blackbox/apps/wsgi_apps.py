@@ -301,6 +301,20 @@ def use_kept_app(environ, start_response):
 
 KEPT = []
 
+
+def start_response_forms_app(environ, start_response):
+    # wsgiref.validate allows positional arguments only; PEP 3333 names them.
+    out = []
+    for args, kw in ((("200 OK",), {}), (("200 OK", [], None, 1), {}),
+                     ((), {"status": "200 OK"}), (("200 OK", []), {"bogus": 1})):
+        try:
+            start_response(*args, **kw)
+            out.append("accepted")
+        except TypeError:
+            out.append("TypeError")
+    start_response(status="200 OK", headers=[("Content-Type", "application/json")], exc_info=None)
+    return [json.dumps(out).encode()]
+
 UNVALIDATED = {
     # The validator wraps every result in its own iterator, which would hide
     # the file_wrapper from srv (no sendfile): these two stay unwrapped.
@@ -309,6 +323,7 @@ UNVALIDATED = {
     "bad-status": bad_status_app, "not-bytes": not_bytes_app, "no-start": no_start_app,
     "sysexit": sysexit_app, "kbint": kbint_app, "ignore-body-error": ignore_body_error_app,
     "keep": keep_start_response_app, "use-kept": use_kept_app,
+    "start-response-forms": start_response_forms_app,
 }
 
 
