@@ -67,6 +67,23 @@ def test_a_run_waits_for_the_work_the_previous_server_left_behind():
     assert bc.settle(limit_s=20) < 2.0  # quiet: it goes ahead at once
 
 
+@pytest.mark.skipif(shutil.which("valgrind") is None, reason="valgrind is not installed")
+@pytest.mark.skipif(os.environ.get("SRV_TEST_SANITIZER", "") != "",
+                    reason="a sanitizer's runtime does not run under valgrind")
+def test_handler_instructions_counts_the_wsgi_layer_per_request():
+    """bench/handler-instructions runs srv under callgrind and divides what
+    srv__wsgi_handle ran by the requests: a count, not a time."""
+    from srvtest import SRV_BIN
+    run = subprocess.run([sys.executable, os.path.join(ROOT, "bench", "handler-instructions"),
+                          "--srv", SRV_BIN, "--requests", "100", "--headers", "browser"],
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    words = run.stdout.split()
+    assert words[1:] == ["instructions", "per", "request", "in", "srv__wsgi_handle", "(browser",
+                         "headers,", "300", "requests)"], run.stdout
+    assert int(words[0]) > 1000  # the app's call alone is more
+
+
 def test_report_renders_stored_results_again(tmp_path):
     out = tmp_path / "r"
     shutil.copytree(REFERENCE, out)
