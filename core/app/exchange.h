@@ -12,7 +12,7 @@
  * bytes travel loop -> app through a ring buffer whose two indexes are
  * updated under the lock while the bytes themselves are copied outside it
  * (one producer, one consumer). Each side wakes the other: the app thread
- * queues the exchange on w->notify and calls uv_async_send(); the loop
+ * queues the exchange on w->notify_q and calls srv__worker_wake(); the loop
  * signals the condition variable of the app thread when it waits. */
 #ifndef SRV_APP_EXCHANGE_H
 #define SRV_APP_EXCHANGE_H
@@ -133,8 +133,8 @@ struct srv_req_s {
  * handler returned. App thread. */
 void srv__req_complete(srv_req_t *x, int rc);
 
-/* Queues x on w->notify with events and wakes the loop. Call with w->lock
- * held; returns nonzero when the caller must call uv_async_send() after
+/* Queues x on w->notify_q with events. Call with w->lock
+ * held; returns nonzero when the caller must call srv__worker_wake() after
  * unlocking. */
 int srv__req_notify_locked(srv_req_t *x, unsigned events);
 

@@ -483,9 +483,9 @@ int srv_resp_write(srv_req_t *x, const void *data, size_t len, int flags)
     case SRV_BODY_CLOSE:
         break;
     }
-    /* A write that completes the Content-Length ends the body too (an app
-     * iterating a list learns that only at its next step): it is held for
-     * the release like a last one, and goes out with it at once. */
+    /* A write that completes the Content-Length ends the body too (srv
+     * learns that an app's iterator is done only at its next step): it is
+     * held for the release like a last one, and goes out with it. */
     whole = last || (x->plan.mode == SRV_BODY_LENGTH &&
                      x->body_sent + (int64_t)len == x->plan.content_length && len > 0);
     x->body_sent += (int64_t)len;
