@@ -395,6 +395,19 @@ def test_close_is_called(wsgi):
     assert wait_until(lambda: closed_count(wsgi) == before + 1, timeout=5)
 
 
+def test_a_close_attribute_that_fails_is_logged():
+    """Looking up close() failing with anything but AttributeError is the
+    app's error: the response is out, and the log says what went wrong."""
+    with WsgiServer() as s:
+        r = get(s, "/bad-close")
+        assert (r.status, r.body) == (200, b"body")
+        deadline = time.monotonic() + 10
+        while "close is broken" not in s.log() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        log = s.log()
+    assert "Error closing the app's response" in log and "close is broken" in log, log
+
+
 def test_close_is_called_when_the_client_disconnects(wsgi):
     before = closed_count(wsgi)
     s = wsgi.connect()

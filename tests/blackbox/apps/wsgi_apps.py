@@ -302,6 +302,23 @@ def use_kept_app(environ, start_response):
 KEPT = []
 
 
+class BadClose:
+    """A result whose close attribute fails with something other than
+    AttributeError."""
+
+    def __iter__(self):
+        yield b"body"
+
+    @property
+    def close(self):
+        raise RuntimeError("close is broken")
+
+
+def bad_close_app(environ, start_response):
+    start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "4")])
+    return BadClose()
+
+
 def start_response_forms_app(environ, start_response):
     # wsgiref.validate allows positional arguments only; PEP 3333 names them.
     out = []
@@ -323,7 +340,7 @@ UNVALIDATED = {
     "bad-status": bad_status_app, "not-bytes": not_bytes_app, "no-start": no_start_app,
     "sysexit": sysexit_app, "kbint": kbint_app, "ignore-body-error": ignore_body_error_app,
     "keep": keep_start_response_app, "use-kept": use_kept_app,
-    "start-response-forms": start_response_forms_app,
+    "start-response-forms": start_response_forms_app, "bad-close": bad_close_app,
 }
 
 
