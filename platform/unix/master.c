@@ -334,7 +334,8 @@ static const int restart_keys[] = {
     SRV_K_builtin, SRV_K_virtualenv, SRV_K_preload,
 };
 static const int app_keys[] = {
-    SRV_K_app, SRV_K_chdir, SRV_K_pythonpath, SRV_K_root_path, SRV_K_debug, SRV_K_switch_interval,
+    SRV_K_app,   SRV_K_chdir,           SRV_K_pythonpath, SRV_K_root_path,
+    SRV_K_debug, SRV_K_switch_interval, SRV_K_gc_freeze,
 };
 
 static void warn_keys(const srv_config_t *old, const srv_config_t *cfg, const int *keys, size_t n)

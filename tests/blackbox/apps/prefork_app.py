@@ -4,7 +4,14 @@
     /sleep?s=N     sleeps N seconds in the app thread, then answers as /
     /stuck?s=N     loops in Python for N seconds (a request the timeout must stop)
     /grow?mb=N     keeps N more MiB alive in this process, then answers as /
+    /gc            runs a full collection, then answers as / plus "frozen"
+                   (gc.get_freeze_count()) and "private_dirty_kb" (this
+                   process's memory no other process shares, after it)
+
+PREFORK_APP_OBJECTS=N makes the import keep N empty lists (objects the GC
+tracks: about 72 bytes each).
 """
+import gc
 import json
 import os
 import time
@@ -12,6 +19,15 @@ import time
 IMPORT_PID = os.getpid()
 VERSION = os.environ.get("PREFORK_APP_VERSION", "1")
 _kept = []
+_objects = [[] for _ in range(int(os.environ.get("PREFORK_APP_OBJECTS", "0")))]
+
+
+def private_dirty_kb():
+    with open("/proc/self/smaps_rollup") as f:
+        for line in f:
+            if line.startswith("Private_Dirty:"):
+                return int(line.split()[1])
+    raise RuntimeError("no Private_Dirty in smaps_rollup")
 
 
 def stuck_in_a_loop(seconds):
@@ -33,14 +49,18 @@ def app(environ, start_response):
         _kept.append(b"\x01" * (int(query.get("mb", "1")) << 20))  # written: resident
     mask = os.umask(0)
     os.umask(mask)
-    body = json.dumps({
+    answer = {}
+    if path == "/gc":
+        gc.collect()
+        answer = {"frozen": gc.get_freeze_count(), "private_dirty_kb": private_dirty_kb()}
+    body = json.dumps(dict(answer, **{
         "pid": os.getpid(),
         "import_pid": IMPORT_PID,
         "version": VERSION,
         "uid": os.getuid(),
         "gid": os.getgid(),
         "umask": mask,
-    }).encode()
+    })).encode()
     start_response("200 OK", [("Content-Type", "application/json"),
                               ("Content-Length", str(len(body)))])
     return [body]
