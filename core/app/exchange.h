@@ -117,6 +117,7 @@ struct srv_req_s {
     int body_err;           /* SRV_E* with X_BODY_ERR */
     uint64_t body_received; /* raw body bytes the loop has taken in */
     srv_list_t out;         /* blocks queued by the app, not yet taken */
+    srv_list_t held_link;   /* in w->held while out is held for the release */
     size_t out_bytes;       /* bytes queued and not yet written */
     int loop_close;         /* the loop will close the connection after this */
     srv_ring_t ring;

@@ -316,6 +316,11 @@ static int plan_response(srv_req_t *x, int64_t known_len)
     return 0;
 }
 
+/* How a response's final bytes wait for its release: not at all, with the
+ * release that follows at once, or until the app's iterator ends (watched
+ * by the loop, worker.c: on_hold_watch). */
+enum { HOLD_NONE = 0, HOLD_RELEASE, HOLD_WATCHED };
+
 /* Appends the blocks of list to x->out and wakes the loop unless hold is
  * set; then, if wait is set, waits while the client is far behind. */
 static int queue_blocks(srv_req_t *x, srv_list_t *list, size_t bytes, int hold, int wait)
@@ -336,6 +341,8 @@ static int queue_blocks(srv_req_t *x, srv_list_t *list, size_t bytes, int hold, 
     x->out_bytes += bytes;
     if (!hold || x->out_bytes > w->write_buffer)
         send = srv__req_notify_locked(x, EV_OUT);
+    else if (hold == HOLD_WATCHED && !srv_list_linked(&x->held_link))
+        srv_list_push_tail(&w->held, &x->held_link);
     if (send) {
         srv__worker_wake(w);
         send = 0;
@@ -358,11 +365,11 @@ static void free_list(srv_list_t *list)
 
 /* Sends the head (if it is not out yet), then pre + data + suf, copied into
  * blocks. Blocks are handed over whenever a write buffer's worth is ready,
- * so memory stays bounded however large the body; with last, the final
+ * so memory stays bounded however large the body; with hold, the final
  * blocks are held back for the release, which wakes the loop once for
  * both. */
 static int send_bytes(srv_req_t *x, const char *pre, size_t prelen, const char *data, size_t len,
-                      const char *suf, size_t suflen, int last)
+                      const char *suf, size_t suflen, int hold)
 {
     size_t w_buf = x->w->write_buffer;
     const char *parts[4];
@@ -380,7 +387,7 @@ static int send_bytes(srv_req_t *x, const char *pre, size_t prelen, const char *
     parts[3] = suf;
     lens[3] = suflen;
     left_all = lens[0] + prelen + len + suflen;
-    wait = !last || left_all > SRV_LAST_NOWAIT_MAX;
+    wait = !hold || left_all > SRV_LAST_NOWAIT_MAX;
     if (x->resp == R_PLANNED)
         x->resp = R_HEAD_QUEUED;
     srv_list_init(&list);
@@ -417,7 +424,7 @@ static int send_bytes(srv_req_t *x, const char *pre, size_t prelen, const char *
     }
     if (srv_list_empty(&list))
         return 0;
-    return queue_blocks(x, &list, total, last, wait);
+    return queue_blocks(x, &list, total, hold, wait);
 }
 
 int srv_resp_length_hint(srv_req_t *x, int64_t total)
@@ -435,7 +442,7 @@ int srv_resp_write(srv_req_t *x, const void *data, size_t len, int flags)
     size_t prelen = 0;
     const char *suf = NULL;
     size_t suflen = 0;
-    int rc, whole;
+    int rc, hold;
 
     if (x->resp == R_NONE || x->resp == R_DONE)
         return SRV_ESTATE;
@@ -485,12 +492,18 @@ int srv_resp_write(srv_req_t *x, const void *data, size_t len, int flags)
     }
     /* A write that completes the Content-Length ends the body too (srv
      * learns that an app's iterator is done only at its next step): it is
-     * held for the release like a last one, and goes out with it. */
-    whole = last || (x->plan.mode == SRV_BODY_LENGTH &&
-                     x->body_sent + (int64_t)len == x->plan.content_length && len > 0);
+     * held for the release like a last one, and goes out with it, unless
+     * the iterator takes longer than the loop's hold watch to end. */
+    if (last)
+        hold = HOLD_RELEASE;
+    else if (x->plan.mode == SRV_BODY_LENGTH &&
+             x->body_sent + (int64_t)len == x->plan.content_length && len > 0)
+        hold = HOLD_WATCHED;
+    else
+        hold = HOLD_NONE;
     x->body_sent += (int64_t)len;
     x->log_body_bytes += (int64_t)len;
-    rc = send_bytes(x, pre, prelen, data, len, suf, suflen, whole);
+    rc = send_bytes(x, pre, prelen, data, len, suf, suflen, hold);
     if (last)
         x->resp = R_DONE;
     return rc;
@@ -638,6 +651,8 @@ void srv__req_complete(srv_req_t *x, int rc)
     uv_mutex_lock(&w->lock);
     x->loop_close = x->close_after || (x->resp != R_NONE && !x->plan.keep_alive);
     x->state |= X_RELEASED;
+    if (srv_list_linked(&x->held_link))
+        srv_list_unlink(&x->held_link);
     send = srv__req_notify_locked(x, EV_RELEASE | (srv_list_empty(&x->out) ? 0 : EV_OUT));
     uv_mutex_unlock(&w->lock);
     if (send)

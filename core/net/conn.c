@@ -82,6 +82,7 @@ static srv_conn_t *conn_new(srv_worker_t *w)
     srv_list_init(&c->wflight);
     srv_list_init(&c->x.out);
     srv_list_init(&c->x.notify_link);
+    srv_list_init(&c->x.held_link);
     srv_list_init(&c->x.job_link);
     srv_buf_init(&c->rbuf, w->limits.max_head > 16384 ? w->limits.max_head : 16384);
     srv_buf_init(&c->x.headbuf, w->limits.max_head);
@@ -322,6 +323,8 @@ static void queue_continue(srv_conn_t *c)
 void srv__conn_on_app(srv_conn_t *c, unsigned events, unsigned state)
 {
     if (state & X_RELEASED) {
+        if (c->app_busy)
+            c->w->in_app--;
         c->app_busy = 0;
         c->x.thread = NULL;
     }

@@ -222,6 +222,7 @@ static void dispatch(srv_conn_t *c)
 {
     c->state = SRV_CS_APP;
     c->app_busy = 1;
+    c->w->in_app++;
     srv__conn_refresh_timeout(c, 0);
     srv__conn_update_reading(c);
     srv__pool_dispatch(c->w, &c->x);

@@ -14,6 +14,7 @@
 #include "util/log.h"
 
 #define SRV_TICK_MS        250
+#define SRV_HOLD_MS        10
 #define SRV_LINGER_MS      5000
 #define SRV_STUCK_GRACE_MS 3000
 /* On a graceful stop an idle keep-alive connection stays open this long:
@@ -96,6 +97,8 @@ static void close_handles(srv_worker_t *w)
     srv_plat_waker_close(w->waker);
     if (!uv_is_closing((uv_handle_t *)&w->tick))
         uv_close((uv_handle_t *)&w->tick, NULL);
+    if (!uv_is_closing((uv_handle_t *)&w->hold_watch))
+        uv_close((uv_handle_t *)&w->hold_watch, NULL);
 }
 
 void srv__worker_check_stopped(srv_worker_t *w)
@@ -328,6 +331,23 @@ static void on_notify(uv_async_t *a)
         begin_stop(w, mode == 1);
 }
 
+/* Output an app thread holds for its release (req.c: a write that
+ * completes the Content-Length) saves a wake-up when the release follows
+ * at once, as it does when the app's iterator ends. An iterator that
+ * works on after its last bytes would keep a finished response from the
+ * client (and past `timeout`, turn it into a 504): so, while requests are
+ * in the app, the loop looks every SRV_HOLD_MS and sends what is held. */
+static void on_hold_watch(uv_timer_t *t)
+{
+    srv_worker_t *w = t->data;
+    srv_list_t *n;
+
+    uv_mutex_lock(&w->lock);
+    while ((n = srv_list_pop_head(&w->held)) != NULL)
+        srv__req_notify_locked(srv_list_entry(n, srv_req_t, held_link), EV_OUT);
+    uv_mutex_unlock(&w->lock); /* on_before_poll drains them */
+}
+
 /* The loop is about to block: from now on app threads must wake it, and
  * what they queued meanwhile is handled now. The store comes first, so a
  * notification queued after the drain sees loop_awake == 0 (the lock
@@ -340,6 +360,10 @@ static void on_before_poll(uv_prepare_t *p)
     drain_notifications(w);
     /* Wake an app thread once for every job of this iteration. */
     srv__pool_kick(w);
+    if (w->in_app == 0)
+        uv_timer_stop(&w->hold_watch);
+    else if (!uv_is_active((uv_handle_t *)&w->hold_watch))
+        uv_timer_start(&w->hold_watch, on_hold_watch, SRV_HOLD_MS, 0);
     /* Checked here, once per iteration: a worker serves max_requests, not
      * what a tick lets through. */
     if (w->max_requests > 0 && w->nrequests >= w->max_requests && !w->retiring)
@@ -552,6 +576,7 @@ int srv_worker_create(srv_worker_t **out, const srv_config_t *cfg, const srv_app
         w->env = *env;
     srv_list_init(&w->jobs);
     srv_list_init(&w->notify_q);
+    srv_list_init(&w->held);
     srv_list_init(&w->conns);
     for (tq = 0; tq < SRV_TQ_COUNT; tq++)
         srv_list_init(&w->tq[tq]);
@@ -585,6 +610,8 @@ int srv_worker_create(srv_worker_t **out, const srv_config_t *cfg, const srv_app
     w->notify.data = w;
     uv_timer_init(&w->loop, &w->tick);
     w->tick.data = w;
+    uv_timer_init(&w->loop, &w->hold_watch);
+    w->hold_watch.data = w;
     uv_timer_init(&w->loop, &w->starve);
     w->starve.data = w;
     uv_timer_init(&w->loop, &w->accept_retry);

@@ -97,6 +97,8 @@ struct srv_worker_s {
     uv_async_t notify;              /* signals, the master: stop, reopen logs */
     struct srv_plat_waker_s *waker; /* the app threads: output, events (srv__worker_wake) */
     uv_timer_t tick;
+    uv_timer_t hold_watch;    /* sends output held for a release that is late */
+    size_t in_app;            /* requests dispatched and not released (loop) */
     uv_prepare_t before_poll; /* drains notify_q before the loop would block */
     uv_check_t after_poll;    /* marks the loop awake again */
     /* Nonzero while the loop runs callbacks: app threads then only queue
@@ -128,6 +130,7 @@ struct srv_worker_s {
     /* Exchange state shared between the loop and the app threads. */
     uv_mutex_t lock;
     srv_list_t notify_q; /* srv_req_t with events for the loop */
+    srv_list_t held;     /* srv_req_t whose output waits for their release */
     int stopping_shared; /* app threads read it to close after a response */
 
     /* Set from any thread or a signal handler, then notify is sent. */

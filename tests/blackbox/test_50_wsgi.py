@@ -271,6 +271,22 @@ def test_a_body_that_reaches_its_content_length_wakes_the_loop_once():
     assert woke < 2.5 * n, woke
 
 
+def test_a_finished_body_goes_out_while_the_app_works_on():
+    """The bytes held for the release above must not wait for an iterator
+    that works on after its last chunk: the client gets its whole response
+    at once, not when the app ends, and not a 504 when the app's work runs
+    past the timeout."""
+    with WsgiServer("--threads", "2", "--timeout", "2") as s:
+        with s.connect() as c:
+            t0 = time.monotonic()
+            c.sendall(b"GET /sized?1&after=4000 HTTP/1.1\r\nHost: a\r\n\r\n")
+            resp = Reader(c).response(timeout=10)
+            took = time.monotonic() - t0
+        assert resp.status == 200 and resp.body == b"x" * 1000
+        assert took < 1.0 * SLOW, took
+        s.wait_for_line(r"Request timed out after 2 s: GET /sized")
+
+
 # ---- wsgi.input ----
 
 BODY = b"line one\nline two\n\nlast line without newline"

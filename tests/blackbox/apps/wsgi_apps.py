@@ -124,14 +124,18 @@ def stream_app(environ, start_response):
 def sized_app(environ, start_response):
     # A body of known length from an iterator (as Flask's responses are):
     # the server learns it has ended only at the next step, which here
-    # computes for 2 ms after the last chunk.
-    chunks = [b"x" * 1000] * int(environ["QUERY_STRING"] or "1")
+    # computes for 2 ms after the last chunk, or sleeps for ?N&after=MS.
+    n, _, after = environ["QUERY_STRING"].partition("&after=")
+    chunks = [b"x" * 1000] * int(n or "1")
     start_response("200 OK", [("Content-Type", "text/plain"),
                               ("Content-Length", str(sum(map(len, chunks))))])
 
     def gen():
         yield from chunks
-        spin({"ms": "2"})
+        if after:
+            time.sleep(int(after) / 1000)
+        else:
+            spin({"ms": "2"})
     return gen()
 
 
