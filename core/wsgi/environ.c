@@ -229,22 +229,29 @@ static srv_wsgi_key_t *field_entry(srv_wsgi_t *w, srv_str_t name)
     PyUnicode_InternInPlace(&k->key);
     memcpy(k->name, name.p, name.len);
     k->len = name.len;
+    k->secret = srv_http_ieq(name.p, name.len, "cookie") ||
+                srv_http_ieq(name.p, name.len, "authorization") ||
+                srv_http_ieq(name.p, name.len, "proxy-authorization");
     return k;
 }
 
 /* The environ key and value of a header field (new refs; 0, or -1 with
  * an exception set). A value equal to the last one seen for the name (the
  * same Host, User-Agent, Accept... on every request) is shared: strings
- * do not change. */
+ * do not change. A credential's value is made for its request alone, so
+ * that the worker does not hold a session cookie or a password after the
+ * request that sent it. */
 static int field_strings(srv_wsgi_t *w, const srv_header_t *h, PyObject **key, PyObject **val)
 {
     srv_wsgi_key_t *k = field_entry(w, h->name);
     Py_ssize_t n = (Py_ssize_t)h->value.len;
 
-    if (k == NULL) {
-        if (PyErr_Occurred())
-            return -1;
-        *key = make_header_key(h->name);
+    if (k == NULL && PyErr_Occurred())
+        return -1;
+    if (k == NULL || k->secret) {
+        if (k != NULL)
+            Py_INCREF(k->key);
+        *key = k != NULL ? k->key : make_header_key(h->name);
         *val = *key ? PyUnicode_DecodeLatin1(h->value.p, n, NULL) : NULL;
         if (*val == NULL) {
             Py_CLEAR(*key);

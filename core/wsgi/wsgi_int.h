@@ -33,7 +33,8 @@ enum {
 
 /* Recent request header names with their environ key (HTTP_HOST...) and
  * their last value, so that the fields clients repeat on every request
- * make no new strings. Under the GIL. */
+ * make no new strings. Credentials (Cookie, Authorization) are not kept
+ * past their request. Under the GIL. */
 #define SRV_WSGI_KEYS       128
 #define SRV_WSGI_KEY_MAXLEN 40
 typedef struct srv_wsgi_key_s {
@@ -41,6 +42,7 @@ typedef struct srv_wsgi_key_s {
     size_t len;
     PyObject *key;   /* owned; NULL: empty entry */
     PyObject *value; /* owned, or NULL */
+    int secret;      /* a credential: its value is never kept */
 } srv_wsgi_key_t;
 
 /* The loaded app and everything built once for every request. */

@@ -116,6 +116,25 @@ def test_header_values_are_each_requests_own(wsgi):
             assert e["HTTP_HOST"] == "h%d" % len(value)
 
 
+def test_credentials_are_not_kept_after_their_request(wsgi):
+    """The values srv keeps for the next request stop at credentials: once
+    the request is over, nothing but the app holds its Cookie or
+    Authorization value (while a repeated header's value, here the
+    User-Agent's, is still shared with the next request)."""
+    with wsgi.connect() as c:
+        r = Reader(c)
+        c.sendall(b"GET /stash-headers HTTP/1.1\r\nHost: a\r\nUser-Agent: ua/1\r\n"
+                  b"Cookie: session=s3cret\r\nAuthorization: Basic dXNlcjpwdw==\r\n"
+                  b"Proxy-Authorization: Basic cHJveHk6cHc=\r\n\r\n")
+        assert r.response().status == 200
+        c.sendall(b"GET /stashed-refs HTTP/1.1\r\nHost: a\r\n\r\n")
+        refs = r.response().json()
+    assert refs["HTTP_USER_AGENT"] == 1, refs
+    assert refs["HTTP_COOKIE"] == 0, refs
+    assert refs["HTTP_AUTHORIZATION"] == 0, refs
+    assert refs["HTTP_PROXY_AUTHORIZATION"] == 0, refs
+
+
 def test_path_info_is_percent_decoded_latin1(wsgi):
     j = get(wsgi, "/unicode/caf%C3%A9/%2F/%zz").json()
     assert j["PATH_INFO"] == "/unicode/caf\u00c3\u00a9///%zz"

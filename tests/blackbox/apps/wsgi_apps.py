@@ -306,6 +306,23 @@ def use_kept_app(environ, start_response):
 KEPT = []
 
 
+def stash_headers_app(environ, start_response):
+    # /stash-headers keeps this request's header values; /stashed-refs then
+    # says how many references each has: one more than the app's own and
+    # getrefcount's argument means someone else (srv) holds it too.
+    if environ["PATH_INFO"].startswith("/stash-headers"):
+        STASHED.clear()
+        STASHED.update((k, v) for k, v in environ.items() if k.startswith("HTTP_"))
+        return text(start_response, "stashed")
+    refs = {}
+    for k in STASHED:  # minus the dict's reference and getrefcount's argument
+        refs[k] = sys.getrefcount(STASHED[k]) - 2
+    return as_json(start_response, refs)
+
+
+STASHED = {}
+
+
 class BadClose:
     """A result whose close attribute fails with something other than
     AttributeError."""
@@ -345,6 +362,7 @@ UNVALIDATED = {
     "sysexit": sysexit_app, "kbint": kbint_app, "ignore-body-error": ignore_body_error_app,
     "keep": keep_start_response_app, "use-kept": use_kept_app,
     "start-response-forms": start_response_forms_app, "bad-close": bad_close_app,
+    "stash-headers": stash_headers_app, "stashed-refs": stash_headers_app,
 }
 
 
