@@ -5,6 +5,7 @@
 #include <sys/types.h>
 
 #include "config/config.h"
+#include "platform.h"
 #include "server/serve.h"
 #include "srv.h"
 
@@ -38,5 +39,10 @@ typedef struct srv_ident_s {
 } srv_ident_t;
 int srv__plat_resolve_ident(const srv_config_t *cfg, srv_ident_t *id);
 int srv__plat_drop_privileges(const srv_ident_t *id);
+
+/* srv_plat_waker_new(), with a pipe instead of the eventfd when use_pipe
+ * is set (waker.c; the tests run both). */
+int srv__plat_waker_new_fds(uv_loop_t *loop, void (*cb)(void *data), void *data, int use_pipe,
+                            srv_plat_waker_t **out);
 
 #endif

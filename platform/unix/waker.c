@@ -55,37 +55,44 @@ static void on_failed(uv_handle_t *h)
     srv_plat_waker_free(h->data);
 }
 
-int srv_plat_waker_new(uv_loop_t *loop, void (*cb)(void *data), void *data, srv_plat_waker_t **out)
+/* Opens k's descriptors: an eventfd, unless use_pipe is set or the system
+ * has none. */
+static int open_fds(srv_plat_waker_t *k, int use_pipe)
+{
+    int fds[2];
+
+#ifdef SRV_HAVE_EVENTFD
+    if (!use_pipe) {
+        k->rfd = k->wfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+        return k->rfd < 0 ? srv__plat_err(errno) : 0;
+    }
+#else
+    (void)use_pipe;
+#endif
+    if (pipe(fds) != 0)
+        return srv__plat_err(errno);
+    for (int i = 0; i < 2; i++) {
+        fcntl(fds[i], F_SETFL, fcntl(fds[i], F_GETFL) | O_NONBLOCK);
+        fcntl(fds[i], F_SETFD, FD_CLOEXEC);
+    }
+    k->rfd = fds[0];
+    k->wfd = fds[1];
+    return 0;
+}
+
+int srv__plat_waker_new_fds(uv_loop_t *loop, void (*cb)(void *data), void *data, int use_pipe,
+                            srv_plat_waker_t **out)
 {
     srv_plat_waker_t *k = srv_calloc(1, sizeof *k);
     int rc;
 
     if (k == NULL)
         return SRV_ENOMEM;
-#ifdef SRV_HAVE_EVENTFD
-    k->rfd = k->wfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    if (k->rfd < 0) {
-        rc = srv__plat_err(errno);
+    rc = open_fds(k, use_pipe);
+    if (rc != 0) {
         srv_free(k);
         return rc;
     }
-#else
-    {
-        int fds[2];
-
-        if (pipe(fds) != 0) {
-            rc = srv__plat_err(errno);
-            srv_free(k);
-            return rc;
-        }
-        for (int i = 0; i < 2; i++) {
-            fcntl(fds[i], F_SETFL, fcntl(fds[i], F_GETFL) | O_NONBLOCK);
-            fcntl(fds[i], F_SETFD, FD_CLOEXEC);
-        }
-        k->rfd = fds[0];
-        k->wfd = fds[1];
-    }
-#endif
     k->cb = cb;
     k->data = data;
     if (uv_poll_init(loop, &k->poll, k->rfd) != 0) {
@@ -102,6 +109,11 @@ int srv_plat_waker_new(uv_loop_t *loop, void (*cb)(void *data), void *data, srv_
     }
     *out = k;
     return 0;
+}
+
+int srv_plat_waker_new(uv_loop_t *loop, void (*cb)(void *data), void *data, srv_plat_waker_t **out)
+{
+    return srv__plat_waker_new_fds(loop, cb, data, 0, out);
 }
 
 void srv_plat_waker_wake(srv_plat_waker_t *k)
