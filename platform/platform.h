@@ -54,6 +54,9 @@ int srv_plat_sendfile(uv_os_fd_t sock, int fd, int64_t off, size_t len, size_t *
 
 /* Resident memory of this process in bytes (0 if unknown). */
 uint64_t srv_plat_rss(void);
+/* Returns to the system the free memory the C allocator holds (glibc
+ * keeps what its per-thread arenas freed). May take a millisecond. */
+void srv_plat_trim_memory(void);
 /* The CPU time thread t has used, in ns. Returns 0 or SRV_E*. */
 int srv_plat_thread_cpu_ns(uv_thread_t *t, uint64_t *ns);
 /* Wakes a loop from other threads: cb(data) runs on the loop's thread

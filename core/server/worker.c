@@ -15,6 +15,7 @@
 
 #define SRV_TICK_MS        250
 #define SRV_HOLD_MS        10
+#define SRV_TRIM_SLACK     ((uint64_t)8 << 20) /* growth worth a trim when idle */
 #define SRV_LINGER_MS      5000
 #define SRV_STUCK_GRACE_MS 3000
 /* On a graceful stop an idle keep-alive connection stays open this long:
@@ -162,6 +163,29 @@ static void publish(srv_worker_t *w)
 }
 
 /* Requests past their deadline, and the limits that retire a worker. */
+/* Hands the allocator's free memory back to the system; returns the
+ * resident bytes after. */
+static uint64_t trim_memory(srv_worker_t *w)
+{
+    srv_plat_trim_memory();
+    w->trimmed_rss = srv_plat_rss();
+    w->trimmed_requests = w->nrequests;
+    return w->trimmed_rss;
+}
+
+/* Once the app is idle after serving, gives back what the allocator kept
+ * from the busy time, when it is enough to matter: a worker that buffered
+ * many large responses at once (its loop kept from a CPU) would otherwise
+ * stay that large. */
+static void trim_when_idle(srv_worker_t *w)
+{
+    if (w->in_app != 0 || w->nrequests == w->trimmed_requests)
+        return;
+    w->trimmed_requests = w->nrequests;
+    if (srv_plat_rss() > w->trimmed_rss + SRV_TRIM_SLACK)
+        trim_memory(w);
+}
+
 static void check_limits(srv_worker_t *w, uint64_t now)
 {
     if (w->ms_timeout > 0) {
@@ -178,6 +202,11 @@ static void check_limits(srv_worker_t *w, uint64_t now)
         uint64_t rss = srv_plat_rss();
 
         w->next_rss_check = now + 1000;
+        if (rss > w->max_rss) {
+            /* Only for memory in use: not for what the allocator merely
+             * kept after a burst of large responses or app data. */
+            rss = trim_memory(w);
+        }
         if (rss > w->max_rss) {
             char why[128];
 
@@ -226,6 +255,7 @@ static void on_tick(uv_timer_t *t)
 
     expire(w, now);
     check_limits(w, now);
+    trim_when_idle(w);
     publish(w);
     if (w->stopping && w->idle_grace_until != 0 && now >= w->idle_grace_until) {
         w->idle_grace_until = 0;

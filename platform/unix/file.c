@@ -13,6 +13,10 @@
 #include "platform.h"
 #include "unix/plat_int.h"
 
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
+
 #ifdef SRV_HAVE_SENDFILE
 #include <sys/sendfile.h>
 #endif
@@ -86,6 +90,13 @@ uint64_t srv_plat_rss(void)
         rss = 0;
     fclose(f);
     return (uint64_t)rss * (uint64_t)sysconf(_SC_PAGESIZE);
+}
+
+void srv_plat_trim_memory(void)
+{
+#ifdef __GLIBC__
+    malloc_trim(0);
+#endif
 }
 
 uint64_t srv_plat_raise_nofile(void)

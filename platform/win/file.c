@@ -5,6 +5,7 @@
 #include <psapi.h>
 #include <errno.h>
 #include <io.h>
+#include <malloc.h>
 #include <process.h>
 #include <stdio.h>
 #include <sys/stat.h>
@@ -57,6 +58,11 @@ uint64_t srv_plat_rss(void)
     if (!GetProcessMemoryInfo(GetCurrentProcess(), &pmc, sizeof(pmc)))
         return 0;
     return (uint64_t)pmc.WorkingSetSize;
+}
+
+void srv_plat_trim_memory(void)
+{
+    _heapmin();
 }
 
 uint64_t srv_plat_raise_nofile(void)

@@ -4,6 +4,9 @@
     /sleep?s=N     sleeps N seconds in the app thread, then answers as /
     /stuck?s=N     loops in Python for N seconds (a request the timeout must stop)
     /grow?mb=N     keeps N more MiB alive in this process, then answers as /
+    /churn?mb=N    allocates N MiB in 64 KiB pieces, frees them behind one
+                   it keeps (so the C allocator keeps them too), and answers
+                   as / plus "rss_kb" (this process's resident memory after)
     /gc            runs a full collection, then answers as / plus "frozen"
                    (gc.get_freeze_count()) and "private_dirty_kb" (this
                    process's memory no other process shares, after it)
@@ -20,6 +23,11 @@ IMPORT_PID = os.getpid()
 VERSION = os.environ.get("PREFORK_APP_VERSION", "1")
 _kept = []
 _objects = [[] for _ in range(int(os.environ.get("PREFORK_APP_OBJECTS", "0")))]
+
+
+def rss_kb():
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") // 1024
 
 
 def private_dirty_kb():
@@ -47,9 +55,15 @@ def app(environ, start_response):
         stuck_in_a_loop(float(query.get("s", "60")))
     elif path == "/grow":
         _kept.append(b"\x01" * (int(query.get("mb", "1")) << 20))  # written: resident
+    elif path == "/churn":
+        pieces = [b"\x01" * (64 * 1024 - 64) for _ in range(int(query.get("mb", "1")) * 16)]
+        _kept.append(b"\x02" * (64 * 1024 - 64))  # above them in the heap
+        del pieces
     mask = os.umask(0)
     os.umask(mask)
     answer = {}
+    if path == "/churn":
+        answer = {"rss_kb": rss_kb()}
     if path == "/gc":
         gc.collect()
         answer = {"frozen": gc.get_freeze_count(), "private_dirty_kb": private_dirty_kb()}
