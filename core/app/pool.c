@@ -268,8 +268,6 @@ static srv_req_t *next_job(srv_pool_thread_t *t, int finished)
     if (finished) {
         w->running--;
         w->completed++;
-        w->load--;
-        publish_load_locked(w);
     }
     /* While another thread computes, this one would only take turns with
      * it for the interpreter: it waits to be woken instead. */
@@ -326,6 +324,14 @@ static void pool_main(void *arg)
         uv_mutex_unlock(&w->lock);
         /* A client that left while the request waited is not served. */
         rc = aborted ? SRV_ECONNRESET : w->app.handle(w->app.data, x);
+        /* The siblings see this worker's load drop before the client can
+         * see its response (the release sends its last bytes): a client
+         * that connects again at once is not left to a worker that only
+         * looks busy. */
+        uv_mutex_lock(&w->jobs_lock);
+        w->load--;
+        publish_load_locked(w);
+        uv_mutex_unlock(&w->jobs_lock);
         srv__req_complete(x, rc);
         finished = 1;
     }
