@@ -162,7 +162,6 @@ static void publish(srv_worker_t *w)
     srv_atomic_store(&s->requests, (int)(w->nrequests & 0x7fffffff));
 }
 
-/* Requests past their deadline, and the limits that retire a worker. */
 /* Hands the allocator's free memory back to the system; returns the
  * resident bytes after. */
 static uint64_t trim_memory(srv_worker_t *w)
@@ -186,6 +185,7 @@ static void trim_when_idle(srv_worker_t *w)
         trim_memory(w);
 }
 
+/* Requests past their deadline, and the limits that retire a worker. */
 static void check_limits(srv_worker_t *w, uint64_t now)
 {
     if (w->ms_timeout > 0) {
