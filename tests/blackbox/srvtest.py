@@ -347,6 +347,15 @@ def seq(server):
     return get(server, "/seq").json()["seq"]
 
 
+def rss_kb(pid):
+    """Resident memory of process pid, in KiB."""
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise AssertionError("no VmRSS for %d" % pid)
+
+
 def wait_until(fn, timeout=10, interval=0.05):
     deadline = time.monotonic() + timeout * SLOW
     while time.monotonic() < deadline:

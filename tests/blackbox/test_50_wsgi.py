@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from srvtest import SANITIZED, SLOW, Reader, Server, get, request, run_srv, wait_until
+from srvtest import SANITIZED, SLOW, Reader, Server, get, request, rss_kb, run_srv, wait_until
 
 APPS = os.path.join(os.path.dirname(__file__), "apps")
 
@@ -460,14 +460,6 @@ def test_exc_info_replaces_the_status_before_the_head(wsgi):
 
 
 # ---- wsgi.file_wrapper ----
-
-def rss_kb(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
-
 
 def test_file_wrapper_sends_a_50mb_file_with_flat_rss(tmp_path):
     path = tmp_path / "big.bin"

@@ -8,7 +8,7 @@ import tempfile
 
 import pytest
 
-from srvtest import SANITIZED, Reader, Server, get, request
+from srvtest import SANITIZED, Reader, Server, get, request, rss_kb
 
 ROOT = os.path.join(os.path.dirname(__file__), "..", "..")
 SITE = os.path.join(ROOT, "examples", "site")
@@ -100,14 +100,6 @@ def test_flask_site_under_load(site):
     good, bad, *errors = (int(x) for x in m.groups())
     assert good > 500, out.stdout
     assert bad == 0 and sum(errors) == 0, out.stdout
-
-
-def rss_kb(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    raise AssertionError("no VmRSS")
 
 
 def pipelined(server, n, batch=100):

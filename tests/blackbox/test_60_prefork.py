@@ -17,7 +17,7 @@ import time
 
 import pytest
 
-from srvtest import SRV_BIN, SLOW, WRAPPER, Reader, Server, get, wait_until
+from srvtest import SRV_BIN, SLOW, WRAPPER, Reader, Server, get, rss_kb, wait_until
 
 pytestmark = pytest.mark.skipif(bool(WRAPPER), reason="prefork is the Unix server")
 
@@ -411,23 +411,18 @@ def test_max_worker_memory_replaces_a_growing_worker():
         assert srv.who()["pid"] == new[0]
 
 
-def _rss_kb(pid):
-    with open("/proc/%d/status" % pid) as f:
-        return next(int(line.split()[1]) for line in f if line.startswith("VmRSS:"))
-
-
 @pytest.mark.skipif(bool(os.environ.get("SRV_TEST_SANITIZER")), reason="RSS under a sanitizer")
 def test_memory_freed_after_a_burst_goes_back_to_the_system_once_idle():
     """The app frees 60 MiB the C allocator would keep (freed below a piece
     still in use); once no request runs, the worker hands it back."""
     with Prefork(workers=1) as srv:
         pid = srv.wait_serving(1)[0]
-        base = _rss_kb(pid)
+        base = rss_kb(pid)
         a = srv.who("/churn?mb=60")
         assert a["pid"] == pid
         assert a["rss_kb"] > base + 40 * 1024, (base, a)  # the allocator kept it
-        assert wait_until(lambda: _rss_kb(pid) < base + 20 * 1024, timeout=5), (
-            base, _rss_kb(pid))
+        assert wait_until(lambda: rss_kb(pid) < base + 20 * 1024, timeout=5), (
+            base, rss_kb(pid))
 
 
 @pytest.mark.skipif(bool(os.environ.get("SRV_TEST_SANITIZER")), reason="RSS under a sanitizer")
@@ -441,7 +436,7 @@ def test_max_worker_memory_counts_only_memory_in_use():
             busy.sendall(b"GET /sleep?s=3 HTTP/1.1\r\nHost: a\r\n\r\n")
             a = srv.who("/churn?mb=60")
             assert a["pid"] == pid and a["rss_kb"] > 55 * 1024, a
-            assert wait_until(lambda: _rss_kb(pid) < 40 * 1024, timeout=2.5), _rss_kb(pid)
+            assert wait_until(lambda: rss_kb(pid) < 40 * 1024, timeout=2.5), rss_kb(pid)
             assert Reader(busy).response(timeout=10).status == 200
         assert srv.who()["pid"] == pid
         assert "Worker retiring" not in srv.log()
