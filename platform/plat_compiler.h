@@ -20,6 +20,11 @@ static inline void srv_atomic_store(volatile long *p, int v)
 {
     _InterlockedExchange(p, v);
 }
+/* Adds v to *p; returns the new value. */
+static inline int srv_atomic_add(volatile long *p, int v)
+{
+    return (int)_InterlockedExchangeAdd(p, v) + v;
+}
 static inline void *srv_atomic_load_ptr(void *volatile *p)
 {
     return _InterlockedCompareExchangePointer(p, NULL, NULL);
@@ -37,6 +42,11 @@ static inline int srv_atomic_load(volatile int *p)
 static inline void srv_atomic_store(volatile int *p, int v)
 {
     __atomic_store_n(p, v, __ATOMIC_SEQ_CST);
+}
+/* Adds v to *p; returns the new value. */
+static inline int srv_atomic_add(volatile int *p, int v)
+{
+    return __atomic_add_fetch(p, v, __ATOMIC_SEQ_CST);
 }
 static inline void *srv_atomic_load_ptr(void *volatile *p)
 {

@@ -48,11 +48,12 @@
 #define SRV_STARVE_MAX_MS 8
 #define SRV_STALL_MS      100
 
-/* The siblings balance new connections by it (worker.c). jobs_lock held. */
-static void publish_load_locked(srv_worker_t *w)
+/* Counts the worker's jobs, queued or running, in its shared slot: the
+ * siblings balance new connections by it (worker.c). Any thread. */
+static void add_load(srv_worker_t *w, int d)
 {
     if (w->env.slots != NULL)
-        srv_atomic_store(&w->env.slots->slot[w->env.self].busy, (int)w->load);
+        srv_atomic_add(&w->env.slots->slot[w->env.self].busy, d);
 }
 
 /* Notes when t's job started. Its CPU time, which others_compute_locked
@@ -200,11 +201,10 @@ static void on_starve(uv_timer_t *timer)
 
 void srv__pool_dispatch(srv_worker_t *w, srv_req_t *x)
 {
+    add_load(w, 1); /* before a thread can take the job and end it */
     uv_mutex_lock(&w->jobs_lock);
     x->queued_ms = uv_now(&w->loop);
     srv_list_push_tail(&w->jobs, &x->job_link);
-    w->load++;
-    publish_load_locked(w);
     uv_mutex_unlock(&w->jobs_lock);
     w->kick = 1;
 }
@@ -328,10 +328,7 @@ static void pool_main(void *arg)
          * see its response (the release sends its last bytes): a client
          * that connects again at once is not left to a worker that only
          * looks busy. */
-        uv_mutex_lock(&w->jobs_lock);
-        w->load--;
-        publish_load_locked(w);
-        uv_mutex_unlock(&w->jobs_lock);
+        add_load(w, -1);
         srv__req_complete(x, rc);
         finished = 1;
     }

@@ -114,7 +114,6 @@ struct srv_worker_s {
     srv_list_t jobs; /* srv_req_t waiting for an app thread */
     srv_pool_thread_t *idle;
     size_t running;           /* threads running a job */
-    size_t load;              /* jobs dispatched and not finished (queued or running) */
     size_t blocked;           /* of those, threads waiting inside srv for a client */
     uint64_t completed;       /* jobs finished, ever: progress for the starve timer */
     int kick;                 /* jobs were dispatched in this loop iteration (loop) */
