@@ -52,6 +52,14 @@ int srv_plat_fd_size(int fd, int64_t *size);
  * the system has no such call (the caller then copies), or SRV_E*. */
 int srv_plat_sendfile(uv_os_fd_t sock, int fd, int64_t off, size_t len, size_t *sent);
 
+/* Writes what fits of bufs to the connected non-blocking socket sock at
+ * once, from any thread (an app thread, while the loop has nothing of
+ * that connection queued). Sets *sent. Returns 0 (all or part was sent),
+ * SRV_EAGAIN (nothing fit), SRV_ENOSYS where the system leaves its sockets
+ * to the loop (Windows: libuv's overlapped writes), or SRV_E*. With nbufs
+ * 0 it only says which: 0 or SRV_ENOSYS. */
+int srv_plat_sock_send(uv_os_fd_t sock, const uv_buf_t *bufs, size_t nbufs, size_t *sent);
+
 /* Resident memory of this process in bytes (0 if unknown). */
 uint64_t srv_plat_rss(void);
 /* Returns to the system the free memory the C allocator holds (glibc

@@ -8,7 +8,11 @@
  * fields and the app thread does not touch the connection. The "shared"
  * fields are read and written only under w->lock.
  *
- * Flow. Response bytes travel app -> loop as a list of output blocks; body
+ * Flow. While nothing of the connection's output is queued (x->direct),
+ * the app thread writes its response to the socket itself: the common
+ * response leaves without a copy and without waiting for the loop. What
+ * does not fit, and all that follows it, travels app -> loop as a list of
+ * output blocks; body
  * bytes travel loop -> app through a ring buffer whose two indexes are
  * updated under the lock while the bytes themselves are copied outside it
  * (one producer, one consumer). Each side wakes the other: the app thread
@@ -66,7 +70,9 @@ enum {
     X_WAIT_BODY = 1u << 4, /* the app thread waits for body bytes */
     X_WAIT_OUT = 1u << 5,  /* the app thread waits for output to drain */
     X_PAUSED = 1u << 6,    /* the loop stopped reading: the ring was full */
-    X_EXPECT = 1u << 7     /* 100-continue was asked for and not answered */
+    X_EXPECT = 1u << 7,    /* 100-continue was asked for and not answered */
+    X_WRITING = 1u << 8,   /* the app thread is in a write to the socket */
+    X_WRITE_WAIT = 1u << 9 /* the loop waits for that write to end */
 };
 
 /* Events for the loop (shared). */
@@ -93,6 +99,7 @@ struct srv_req_s {
     int64_t start_sec;    /* wall clock when the head was complete */
     int32_t start_usec;
     uint64_t start_ms; /* loop clock, same moment */
+    uv_os_fd_t sock;   /* the connection's socket: written, never closed, by the app thread */
 
     /* ---- app thread ---- */
     srv_pool_thread_t *thread;
@@ -101,6 +108,7 @@ struct srv_req_s {
     srv_buf_t hbuf; /* status line + headers until the framing is known */
     srv_http_resp_meta_t meta;
     srv_http_plan_t plan;
+    int direct_off;         /* direct was seen cleared: no need to look again */
     int64_t body_sent;      /* body bytes accepted from the app */
     int64_t length_hint;    /* srv_resp_length_hint(), or -1 */
     int close_after;        /* the response must end with a close (app side) */
@@ -119,6 +127,11 @@ struct srv_req_s {
     srv_list_t out;         /* blocks queued by the app, not yet taken */
     srv_list_t held_link;   /* in w->held while out is held for the release */
     size_t out_bytes;       /* bytes queued and not yet written */
+    int direct;             /* the app thread may write to sock itself: nothing is
+                             * queued ahead, and the loop neither writes nor closes
+                             * the socket without clearing this first (and waiting
+                             * out X_WRITING) */
+    uint64_t direct_bytes;  /* bytes the app thread wrote itself, not yet counted */
     int loop_close;         /* the loop will close the connection after this */
     srv_ring_t ring;
     srv_list_t job_link; /* in w->jobs while waiting for a thread */

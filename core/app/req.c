@@ -25,6 +25,11 @@
  * thread is free for the next request instead of blocking (and then
  * taking turns for the interpreter with the thread woken meanwhile). */
 #define SRV_LAST_NOWAIT_MAX (1024 * 1024)
+/* Output at least this large is written by the app thread itself when it
+ * can (write_direct): it then needs no copy, and no buffer while the loop
+ * waits for a CPU. Smaller output goes through the loop, which writes it
+ * while the app threads run the next requests. */
+#define SRV_DIRECT_MIN (16 * 1024)
 
 srv_oblock_t *srv_oblock_new(size_t cap)
 {
@@ -126,8 +131,10 @@ int srv_req_read(srv_req_t *x, void *buf, size_t cap, size_t *nread)
             /* The client waits for our go-ahead; too late once a response
              * has started, and then the connection closes after it. */
             x->state &= ~X_EXPECT;
-            if (x->resp == R_NONE)
+            if (x->resp == R_NONE) {
                 send |= srv__req_notify_locked(x, EV_CONTINUE);
+                x->direct = 0; /* the loop writes the 100 first */
+            }
         }
         if (send) {
             srv__worker_wake(w);
@@ -339,6 +346,8 @@ static int queue_blocks(srv_req_t *x, srv_list_t *list, size_t bytes, int hold, 
     }
     srv_list_splice_tail(&x->out, list);
     x->out_bytes += bytes;
+    x->direct = 0; /* what follows must not overtake these */
+    x->direct_off = 1;
     if (!hold || x->out_bytes > w->write_buffer)
         send = srv__req_notify_locked(x, EV_OUT);
     else if (hold == HOLD_WATCHED && !srv_list_linked(&x->held_link))
@@ -361,6 +370,47 @@ static void free_list(srv_list_t *list)
 
     while ((n = srv_list_pop_head(list)) != NULL)
         srv_oblock_free(srv_list_entry(n, srv_oblock_t, link));
+}
+
+/* Writes what fits of the n parts to the socket at once, if the loop has
+ * nothing of the connection's queued (x->direct). Returns the bytes
+ * written; the caller queues the rest. */
+static size_t write_direct(srv_req_t *x, const char *const *parts, const size_t *lens, size_t n)
+{
+    srv_worker_t *w = x->w;
+    uv_buf_t bufs[4];
+    size_t i, nbufs = 0, total = 0, sent = 0;
+
+    uv_mutex_lock(&w->lock);
+    if (!x->direct || (x->state & X_ABORTED)) {
+        x->direct_off = 1;
+        uv_mutex_unlock(&w->lock);
+        return 0;
+    }
+    /* The loop clears direct and waits out X_WRITING before it writes
+     * or closes the socket; the write itself runs without the lock. */
+    x->state |= X_WRITING;
+    uv_mutex_unlock(&w->lock);
+    for (i = 0; i < n; i++) {
+        if (lens[i] > 0)
+            bufs[nbufs++] = uv_buf_init((char *)parts[i], (unsigned)lens[i]);
+        total += lens[i];
+    }
+    if (srv_plat_sock_send(x->sock, bufs, nbufs, &sent) != 0)
+        sent = 0; /* full or failed: the loop writes it, and reports a failure */
+    uv_mutex_lock(&w->lock);
+    x->state &= ~X_WRITING;
+    if (x->state & X_WRITE_WAIT) {
+        x->state &= ~X_WRITE_WAIT;
+        uv_cond_signal(&w->wrote);
+    }
+    x->direct_bytes += sent;
+    if (sent < total) {
+        x->direct = 0;
+        x->direct_off = 1;
+    }
+    uv_mutex_unlock(&w->lock);
+    return sent;
 }
 
 /* Sends the head (if it is not out yet), then pre + data + suf, copied into
@@ -387,9 +437,23 @@ static int send_bytes(srv_req_t *x, const char *pre, size_t prelen, const char *
     parts[3] = suf;
     lens[3] = suflen;
     left_all = lens[0] + prelen + len + suflen;
-    wait = !hold || left_all > SRV_LAST_NOWAIT_MAX;
     if (x->resp == R_PLANNED)
         x->resp = R_HEAD_QUEUED;
+    if (!x->direct_off && left_all >= SRV_DIRECT_MIN && left_all <= (size_t)UINT32_MAX) {
+        size_t sent = write_direct(x, parts, lens, 4);
+
+        left_all -= sent;
+        for (i = 0; i < 4 && sent > 0; i++) {
+            size_t n = sent < lens[i] ? sent : lens[i];
+
+            parts[i] += n;
+            lens[i] -= n;
+            sent -= n;
+        }
+        if (left_all == 0)
+            return 0;
+    }
+    wait = !hold || left_all > SRV_LAST_NOWAIT_MAX;
     srv_list_init(&list);
     for (i = 0; i < 4; i++) {
         const char *p = parts[i];

@@ -361,6 +361,20 @@ void srv__conn_stop(srv_conn_t *c, int graceful)
         srv__conn_abort(c, NULL);
 }
 
+void srv__conn_end_direct_locked(srv_conn_t *c)
+{
+    srv_req_t *x = &c->x;
+
+    x->direct = 0;
+    /* One non-blocking write: a short wait. */
+    while (x->state & X_WRITING) {
+        x->state |= X_WRITE_WAIT;
+        uv_cond_wait(&c->w->wrote, &c->w->lock);
+    }
+    c->resp_bytes_total += (int64_t)x->direct_bytes;
+    x->direct_bytes = 0;
+}
+
 void srv__conn_abort(srv_conn_t *c, const char *why)
 {
     if (c->state == SRV_CS_CLOSED)
@@ -378,6 +392,7 @@ void srv__conn_abort(srv_conn_t *c, const char *why)
 
         uv_mutex_lock(&c->w->lock);
         x->state |= X_ABORTED;
+        srv__conn_end_direct_locked(c);
         if (x->state & (X_WAIT_BODY | X_WAIT_OUT)) {
             x->state &= ~(X_WAIT_BODY | X_WAIT_OUT);
             uv_cond_signal(&x->thread->cond);

@@ -131,6 +131,11 @@ void srv__conn_write_pump(srv_conn_t *c);
 void srv__conn_send_error(srv_conn_t *c, int status, const char *why);
 /* Called when nothing is queued or in flight any more. */
 void srv__conn_output_idle(srv_conn_t *c);
+/* Takes the socket back from the app thread of c's exchange: it writes no
+ * more to it, and a write it is in has ended (the bytes are counted in
+ * resp_bytes_total). Call with w->lock held, before the loop writes to or
+ * closes a socket whose exchange is in the app. */
+void srv__conn_end_direct_locked(srv_conn_t *c);
 /* Closes at once (reset, timeout, error): the app sees X_ABORTED. */
 void srv__conn_abort(srv_conn_t *c, const char *why);
 /* Shuts the write side and lingers before closing. */

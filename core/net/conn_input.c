@@ -220,6 +220,14 @@ static void reset_exchange(srv_conn_t *c)
 
 static void dispatch(srv_conn_t *c)
 {
+    srv_req_t *x = &c->x;
+
+    /* The app thread may write its response itself: the previous one is
+     * out (the next request starts only then), and so is anything else. */
+    x->direct = c->w->direct_send && !c->writing && srv_list_empty(&c->wq) &&
+                uv_fileno(&c->h.handle, &x->sock) == 0;
+    x->direct_off = !x->direct;
+    x->direct_bytes = 0;
     c->state = SRV_CS_APP;
     c->app_busy = 1;
     c->w->in_app++;

@@ -104,6 +104,7 @@ void srv__conn_check_deadline(srv_conn_t *c, uint64_t now)
     /* srv gives up on the exchange: the app's next read or write fails
      * and whatever it still queues is thrown away (drain_notifications). */
     x->state |= X_ABORTED;
+    srv__conn_end_direct_locked(c);
     if (x->state & (X_WAIT_BODY | X_WAIT_OUT)) {
         x->state &= ~(X_WAIT_BODY | X_WAIT_OUT);
         uv_cond_signal(&x->thread->cond);

@@ -314,6 +314,8 @@ static void drain_notifications(srv_worker_t *w)
         x->ev_seen = x->events;
         x->st_seen = x->state;
         x->events = 0;
+        x->conn->resp_bytes_total += (int64_t)x->direct_bytes;
+        x->direct_bytes = 0;
         if (x->state & X_ABORTED) {
             /* srv gave up on this exchange: its output goes nowhere. */
             srv_list_t *b;
@@ -604,6 +606,11 @@ int srv_worker_create(srv_worker_t **out, const srv_config_t *cfg, const srv_app
     }
     if (env != NULL)
         w->env = *env;
+    {
+        size_t none;
+
+        w->direct_send = srv_plat_sock_send((uv_os_fd_t)0, NULL, 0, &none) == 0;
+    }
     srv_list_init(&w->jobs);
     srv_list_init(&w->notify_q);
     srv_list_init(&w->held);
@@ -621,7 +628,14 @@ int srv_worker_create(srv_worker_t **out, const srv_config_t *cfg, const srv_app
         srv_free(w);
         return SRV_ENOMEM;
     }
+    if (uv_cond_init(&w->wrote) != 0) {
+        uv_mutex_destroy(&w->lock);
+        uv_loop_close(&w->loop);
+        srv_free(w);
+        return SRV_ENOMEM;
+    }
     if (uv_mutex_init(&w->jobs_lock) != 0) {
+        uv_cond_destroy(&w->wrote);
         uv_mutex_destroy(&w->lock);
         uv_loop_close(&w->loop);
         srv_free(w);
@@ -631,6 +645,7 @@ int srv_worker_create(srv_worker_t **out, const srv_config_t *cfg, const srv_app
     if (rc != 0) {
         uv_run(&w->loop, UV_RUN_DEFAULT); /* closes a half-made waker */
         uv_mutex_destroy(&w->jobs_lock);
+        uv_cond_destroy(&w->wrote);
         uv_mutex_destroy(&w->lock);
         uv_loop_close(&w->loop);
         srv_free(w);
@@ -743,6 +758,7 @@ void srv_worker_destroy(srv_worker_t *w)
         if (uv_loop_close(&w->loop) != 0)
             srv_log_debug("worker loop closed with handles open");
         uv_mutex_destroy(&w->jobs_lock);
+        uv_cond_destroy(&w->wrote);
         uv_mutex_destroy(&w->lock);
         srv_free(w->threads);
         srv_plat_waker_free(w->waker); /* no app thread is left to wake it */

@@ -130,6 +130,8 @@ struct srv_worker_s {
     uv_mutex_t lock;
     srv_list_t notify_q; /* srv_req_t with events for the loop */
     srv_list_t held;     /* srv_req_t whose output waits for their release */
+    uv_cond_t wrote;     /* an app thread's write to a socket ended (X_WRITE_WAIT) */
+    int direct_send;     /* the platform lets app threads write to sockets (read-only) */
     int stopping_shared; /* app threads read it to close after a response */
 
     /* Set from any thread or a signal handler, then notify is sent. */

@@ -256,6 +256,26 @@ int srv_plat_accept(uv_os_sock_t lsock, uv_os_sock_t *out)
     return srv__plat_err(errno);
 }
 
+int srv_plat_sock_send(uv_os_fd_t sock, const uv_buf_t *bufs, size_t nbufs, size_t *sent)
+{
+    struct msghdr m;
+    ssize_t n;
+
+    *sent = 0;
+    if (nbufs == 0)
+        return 0;
+    memset(&m, 0, sizeof(m));
+    m.msg_iov = (struct iovec *)(void *)bufs; /* libuv: uv_buf_t is an iovec on Unix */
+    m.msg_iovlen = nbufs;
+    do
+        n = sendmsg(sock, &m, MSG_DONTWAIT | MSG_NOSIGNAL);
+    while (n < 0 && errno == EINTR);
+    if (n < 0)
+        return errno == EAGAIN || errno == EWOULDBLOCK ? SRV_EAGAIN : srv__plat_err(errno);
+    *sent = (size_t)n;
+    return 0;
+}
+
 void srv_plat_sock_close(uv_os_sock_t sock)
 {
     close(sock);

@@ -116,6 +116,17 @@ int srv_plat_accept(uv_os_sock_t lsock, uv_os_sock_t *out)
     return 0;
 }
 
+int srv_plat_sock_send(uv_os_fd_t sock, const uv_buf_t *bufs, size_t nbufs, size_t *sent)
+{
+    /* libuv writes a Windows socket with overlapped WSASend and counts on
+     * being its only writer: the app threads hand their bytes to the loop. */
+    (void)sock;
+    (void)bufs;
+    (void)nbufs;
+    *sent = 0;
+    return SRV_ENOSYS;
+}
+
 void srv_plat_sock_close(uv_os_sock_t sock)
 {
     closesocket(sock);

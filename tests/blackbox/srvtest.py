@@ -356,6 +356,31 @@ def rss_kb(pid):
     raise AssertionError("no VmRSS for %d" % pid)
 
 
+class FrozenThread:
+    """Stops one thread of another process, and only that one, for the
+    with block (Linux: PTRACE_SEIZE then PTRACE_INTERRUPT; the tracer must
+    be allowed to trace it, as root or its ancestor is)."""
+    SEIZE, INTERRUPT, DETACH, WALL = 0x4206, 0x4207, 17, 0x40000000
+
+    def __init__(self, tid):
+        import ctypes
+        self.tid = tid
+        self.libc = ctypes.CDLL(None, use_errno=True)
+        self.libc.ptrace.argtypes = [ctypes.c_long, ctypes.c_long, ctypes.c_void_p,
+                                     ctypes.c_void_p]
+        self.get_errno = ctypes.get_errno
+
+    def __enter__(self):
+        if self.libc.ptrace(self.SEIZE, self.tid, None, None) != 0:
+            raise OSError(self.get_errno(), "PTRACE_SEIZE of thread %d" % self.tid)
+        self.libc.ptrace(self.INTERRUPT, self.tid, None, None)
+        os.waitpid(self.tid, self.WALL)  # until it has stopped
+        return self
+
+    def __exit__(self, *exc):
+        self.libc.ptrace(self.DETACH, self.tid, None, None)
+
+
 def wait_until(fn, timeout=10, interval=0.05):
     deadline = time.monotonic() + timeout * SLOW
     while time.monotonic() < deadline:

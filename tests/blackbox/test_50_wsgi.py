@@ -13,7 +13,8 @@ import time
 
 import pytest
 
-from srvtest import SANITIZED, SLOW, Reader, Server, get, request, rss_kb, run_srv, wait_until
+from srvtest import (SANITIZED, SLOW, FrozenThread, Reader, Server, get, request, rss_kb, run_srv,
+                     wait_until)
 
 APPS = os.path.join(os.path.dirname(__file__), "apps")
 
@@ -304,6 +305,53 @@ def test_a_finished_body_goes_out_while_the_app_works_on():
         assert resp.status == 200 and resp.body == b"x" * 1000
         assert took < 1.0 * SLOW, took
         s.wait_for_line(r"Request timed out after 2 s: GET /sized")
+
+
+def pattern(i, n):  # as wsgi_apps.pattern
+    p = bytes((i * 37 + k) % 251 for k in range(251))
+    return (p * (n // 251 + 1))[:n]
+
+
+def test_a_large_response_leaves_while_the_loop_is_held_up():
+    """An app thread writes a large response to the socket itself when
+    nothing is queued ahead of it: the client gets it even while the
+    worker's loop thread cannot run (as when the machine keeps it from a
+    CPU), and the worker need not buffer it meanwhile."""
+    with WsgiServer("--threads", "2") as s:
+        loop_thread = s.worker_pid()  # the worker's loop runs on its main thread
+        with s.connect() as c:
+            c.sendall(b"GET /parts?sizes=65536&late=%d HTTP/1.1\r\nHost: a\r\n\r\n"
+                      % int(1000 * SLOW))
+            s.wait_for_line(r"parts: answering in")  # the loop has handed it over
+            with FrozenThread(loop_thread):
+                resp = Reader(c).response(timeout=5)
+            assert resp.status == 200 and resp.body == pattern(0, 65536)
+            # and the loop, back, serves the connection's next request
+            c.sendall(b"GET /parts?sizes=100 HTTP/1.1\r\nHost: a\r\n\r\n")
+            assert Reader(c).response().body == pattern(0, 100)
+
+
+def test_parts_written_directly_and_queued_keep_their_order():
+    """A large first part goes straight to the socket, a small one after it
+    through the loop, then a large one that must not overtake it; with a
+    client that reads nothing for a while, the first write fills the socket
+    and the loop writes the rest."""
+    sizes = [(40000, 10, 3000000), (20000, 5000000), (10, 70000, 300000)]
+    with WsgiServer("--threads", "2") as s:
+        with s.connect() as c:
+            for sz in sizes:
+                c.sendall(b"GET /parts?sizes=%s HTTP/1.1\r\nHost: a\r\n\r\n"
+                          % ",".join(map(str, sz)).encode())
+                time.sleep(0.3)  # the socket fills up before the client reads
+                resp = Reader(c).response(timeout=20)
+                assert resp.status == 200
+                assert resp.body == b"".join(pattern(i, n) for i, n in enumerate(sz)), sz
+            # pipelined: the second response starts only after the first
+            c.sendall(b"GET /parts?sizes=30000,2000000 HTTP/1.1\r\nHost: a\r\n\r\n"
+                      b"GET /parts?sizes=50000 HTTP/1.1\r\nHost: a\r\n\r\n")
+            r = Reader(c)
+            assert r.response(timeout=20).body == pattern(0, 30000) + pattern(1, 2000000)
+            assert r.response(timeout=20).body == pattern(0, 50000)
 
 
 # ---- wsgi.input ----

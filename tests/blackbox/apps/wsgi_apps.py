@@ -139,6 +139,26 @@ def sized_app(environ, start_response):
     return gen()
 
 
+def pattern(i, n):
+    """n bytes that differ from part to part and within one."""
+    p = bytes((i * 37 + k) % 251 for k in range(251))
+    return (p * (n // 251 + 1))[:n]
+
+
+def parts_app(environ, start_response):
+    # ?sizes=A,B,..&late=MS: the parts pattern(0, A), pattern(1, B), ... as
+    # one body of known length, after MS ms (announced in the error log).
+    q = dict(p.split("=", 1) for p in environ["QUERY_STRING"].split("&") if "=" in p)
+    parts = [pattern(i, int(n)) for i, n in enumerate(q.get("sizes", "10").split(","))]
+    late = int(q.get("late", "0"))
+    if late:
+        print("parts: answering in %d ms" % late, file=sys.stderr, flush=True)
+        time.sleep(late / 1000)
+    start_response("200 OK", [("Content-Type", "application/octet-stream"),
+                              ("Content-Length", str(sum(map(len, parts))))])
+    return iter(parts)
+
+
 def slow_stream_app(environ, start_response):
     start_response("200 OK", [("Content-Type", "text/plain")])
     return Closing([b"x" * 1000] * 1000, delay=0.01)
@@ -232,6 +252,7 @@ VALIDATED = {
     "nap": timed(nap), "spin": timed(spin),
     "environ": environ_app, "read": read_app, "write": write_app, "generator": generator_app,
     "stream": stream_app, "sized": sized_app, "slow-stream": slow_stream_app, "closed": closed_app,
+    "parts": parts_app,
     "filelike": filelike_app,
     "raise-before": raise_before_app, "raise-after": raise_after_app,
     "exc-info": exc_info_app, "status": status_app, "unicode": unicode_app,
