@@ -8,16 +8,16 @@
  * fields and the app thread does not touch the connection. The "shared"
  * fields are read and written only under w->lock.
  *
- * Flow. While nothing of the connection's output is queued (x->direct),
- * the app thread writes its response to the socket itself: the common
- * response leaves without a copy and without waiting for the loop. What
- * does not fit, and all that follows it, travels app -> loop as a list of
- * output blocks; body
- * bytes travel loop -> app through a ring buffer whose two indexes are
- * updated under the lock while the bytes themselves are copied outside it
- * (one producer, one consumer). Each side wakes the other: the app thread
- * queues the exchange on w->notify_q and calls srv__worker_wake(); the loop
- * signals the condition variable of the app thread when it waits. */
+ * Flow. Response bytes travel app -> loop as a list of output blocks, but
+ * while nothing of the connection's output is queued (x->direct), the app
+ * thread writes a large response to the socket itself: it leaves without
+ * a copy and without waiting for the loop, and only what does not fit, and
+ * all that follows it, takes the list. Body bytes travel loop -> app
+ * through a ring buffer whose two indexes are updated under the lock while
+ * the bytes themselves are copied outside it (one producer, one consumer).
+ * Each side wakes the other: the app thread queues the exchange on
+ * w->notify_q and calls srv__worker_wake(); the loop signals the condition
+ * variable of the app thread when it waits. */
 #ifndef SRV_APP_EXCHANGE_H
 #define SRV_APP_EXCHANGE_H
 
