@@ -17,6 +17,8 @@ from srvtest import (SANITIZED, SLOW, FrozenThread, Reader, Server, get, request
                      wait_until)
 
 APPS = os.path.join(os.path.dirname(__file__), "apps")
+sys.path.insert(0, APPS)
+from wsgi_apps import pattern  # noqa: E402  (the bytes the parts route sends)
 
 
 class WsgiServer(Server):
@@ -305,11 +307,6 @@ def test_a_finished_body_goes_out_while_the_app_works_on():
         assert resp.status == 200 and resp.body == b"x" * 1000
         assert took < 1.0 * SLOW, took
         s.wait_for_line(r"Request timed out after 2 s: GET /sized")
-
-
-def pattern(i, n):  # as wsgi_apps.pattern
-    p = bytes((i * 37 + k) % 251 for k in range(251))
-    return (p * (n // 251 + 1))[:n]
 
 
 def test_a_large_response_leaves_while_the_loop_is_held_up():
