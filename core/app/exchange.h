@@ -109,6 +109,7 @@ struct srv_req_s {
     srv_http_resp_meta_t meta;
     srv_http_plan_t plan;
     int direct_off;         /* direct was seen cleared: no need to look again */
+    int load_dropped;       /* srv__pool_job_ending() ran for this job */
     int64_t body_sent;      /* body bytes accepted from the app */
     int64_t length_hint;    /* srv_resp_length_hint(), or -1 */
     int close_after;        /* the response must end with a close (app side) */

@@ -201,6 +201,7 @@ static void on_starve(uv_timer_t *timer)
 
 void srv__pool_dispatch(srv_worker_t *w, srv_req_t *x)
 {
+    x->load_dropped = 0;
     add_load(w, 1); /* before a thread can take the job and end it */
     uv_mutex_lock(&w->jobs_lock);
     x->queued_ms = uv_now(&w->loop);
@@ -235,6 +236,14 @@ void srv__pool_kick(srv_worker_t *w)
     if (watch) {
         w->starve_ms = SRV_STARVE_MS;
         uv_timer_start(&w->starve, on_starve, SRV_STARVE_MS, SRV_STARVE_MS);
+    }
+}
+
+void srv__pool_job_ending(srv_req_t *x)
+{
+    if (!x->load_dropped) {
+        x->load_dropped = 1;
+        add_load(x->w, -1);
     }
 }
 
@@ -325,10 +334,9 @@ static void pool_main(void *arg)
         /* A client that left while the request waited is not served. */
         rc = aborted ? SRV_ECONNRESET : w->app.handle(w->app.data, x);
         /* The siblings see this worker's load drop before the client can
-         * see its response (the release sends its last bytes): a client
-         * that connects again at once is not left to a worker that only
-         * looks busy. */
-        add_load(w, -1);
+         * see its response (the release sends its last bytes, unless the
+         * app thread wrote them itself and dropped it then). */
+        srv__pool_job_ending(x);
         srv__req_complete(x, rc);
         finished = 1;
     }

@@ -20,6 +20,11 @@ void srv__pool_kick(srv_worker_t *w);
 /* An app thread begins (entering) or ends waiting inside srv for its
  * client: it does not run app code meanwhile. Any app thread. */
 void srv__pool_blocking(srv_worker_t *w, int entering);
+/* x's job is about to end, and its client may see its response before
+ * the release: the worker's published load drops now (once per job), so
+ * that a client that connects again at once is not left to a worker that
+ * only looks busy. x's app thread. */
+void srv__pool_job_ending(srv_req_t *x);
 /* Asks the threads to finish and, with join, waits for them. */
 void srv__pool_stop(srv_worker_t *w, int join);
 

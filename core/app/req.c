@@ -440,7 +440,11 @@ static int send_bytes(srv_req_t *x, const char *pre, size_t prelen, const char *
     if (x->resp == R_PLANNED)
         x->resp = R_HEAD_QUEUED;
     if (!x->direct_off && left_all >= SRV_DIRECT_MIN && left_all <= (size_t)UINT32_MAX) {
-        size_t sent = write_direct(x, parts, lens, 4);
+        size_t sent;
+
+        if (hold != HOLD_NONE)
+            srv__pool_job_ending(x); /* the client may have it all before the release */
+        sent = write_direct(x, parts, lens, 4);
 
         left_all -= sent;
         for (i = 0; i < 4 && sent > 0; i++) {

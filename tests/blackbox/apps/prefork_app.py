@@ -67,6 +67,8 @@ def app(environ, start_response):
     if path == "/gc":
         gc.collect()
         answer = {"frozen": gc.get_freeze_count(), "private_dirty_kb": private_dirty_kb()}
+    if "pad" in query:  # a larger answer: ?pad=N bytes more
+        answer = {"pad": "x" * int(query["pad"])}
     body = json.dumps(dict(answer, **{
         "pid": os.getpid(),
         "import_pid": IMPORT_PID,
