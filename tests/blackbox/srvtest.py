@@ -140,7 +140,12 @@ class Server:
         self.proc.send_signal(sig)
 
     def wait(self, timeout=10):
-        return self.proc.wait(timeout=timeout * SLOW)
+        rc = self.proc.wait(timeout=timeout * SLOW)
+        # The last lines may still be on their way through the pipes: the
+        # readers end when the pipes do.
+        for t in self._readers:
+            t.join(timeout=5)
+        return rc
 
     def stop(self, sig=signal.SIGTERM, timeout=10):
         if self.proc.poll() is None:

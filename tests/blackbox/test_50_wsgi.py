@@ -328,13 +328,15 @@ def test_a_large_response_leaves_while_the_loop_is_held_up():
             assert Reader(c).response().body == pattern(0, 100)
 
 
-def test_parts_written_directly_and_queued_keep_their_order():
+@pytest.mark.parametrize("unix", [False, True])
+def test_parts_written_directly_and_queued_keep_their_order(unix, tmp_path):
     """A large first part goes straight to the socket, a small one after it
     through the loop, then a large one that must not overtake it; with a
     client that reads nothing for a while, the first write fills the socket
-    and the loop writes the rest."""
+    and the loop writes the rest. On TCP and on a Unix socket."""
     sizes = [(40000, 10, 3000000), (20000, 5000000), (10, 70000, 300000)]
-    with WsgiServer("--threads", "2") as s:
+    bind = ("-b", "unix:%s" % (tmp_path / "srv.sock")) if unix else ()
+    with WsgiServer("--threads", "2", *bind, bind=not unix) as s:
         with s.connect() as c:
             for sz in sizes:
                 c.sendall(b"GET /parts?sizes=%s HTTP/1.1\r\nHost: a\r\n\r\n"
