@@ -56,9 +56,11 @@ int srv_plat_sendfile(uv_os_fd_t sock, int fd, int64_t off, size_t len, size_t *
  * once, from any thread (an app thread, while the loop has nothing of
  * that connection queued). Sets *sent. Returns 0 (all or part was sent),
  * SRV_EAGAIN (nothing fit), SRV_ENOSYS where the system leaves its sockets
- * to the loop (Windows: libuv's overlapped writes), or SRV_E*. With nbufs
- * 0 it only says which: 0 or SRV_ENOSYS. */
+ * to the loop, or SRV_E*. */
 int srv_plat_sock_send(uv_os_fd_t sock, const uv_buf_t *bufs, size_t nbufs, size_t *sent);
+/* Whether srv_plat_sock_send works here (not on Windows, where libuv's
+ * overlapped writes must be a socket's only writer). */
+int srv_plat_can_send_direct(void);
 
 /* Resident memory of this process in bytes (0 if unknown). */
 uint64_t srv_plat_rss(void);

@@ -606,11 +606,7 @@ int srv_worker_create(srv_worker_t **out, const srv_config_t *cfg, const srv_app
     }
     if (env != NULL)
         w->env = *env;
-    {
-        size_t none;
-
-        w->direct_send = srv_plat_sock_send((uv_os_fd_t)0, NULL, 0, &none) == 0;
-    }
+    w->direct_send = srv_plat_can_send_direct();
     srv_list_init(&w->jobs);
     srv_list_init(&w->notify_q);
     srv_list_init(&w->held);

@@ -262,8 +262,6 @@ int srv_plat_sock_send(uv_os_fd_t sock, const uv_buf_t *bufs, size_t nbufs, size
     ssize_t n;
 
     *sent = 0;
-    if (nbufs == 0)
-        return 0;
     memset(&m, 0, sizeof(m));
     m.msg_iov = (struct iovec *)(void *)bufs; /* libuv: uv_buf_t is an iovec on Unix */
     m.msg_iovlen = nbufs;
@@ -274,6 +272,11 @@ int srv_plat_sock_send(uv_os_fd_t sock, const uv_buf_t *bufs, size_t nbufs, size
         return errno == EAGAIN || errno == EWOULDBLOCK ? SRV_EAGAIN : srv__plat_err(errno);
     *sent = (size_t)n;
     return 0;
+}
+
+int srv_plat_can_send_direct(void)
+{
+    return 1;
 }
 
 void srv_plat_sock_close(uv_os_sock_t sock)

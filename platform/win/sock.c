@@ -127,6 +127,11 @@ int srv_plat_sock_send(uv_os_fd_t sock, const uv_buf_t *bufs, size_t nbufs, size
     return SRV_ENOSYS;
 }
 
+int srv_plat_can_send_direct(void)
+{
+    return 0;
+}
+
 void srv_plat_sock_close(uv_os_sock_t sock)
 {
     closesocket(sock);

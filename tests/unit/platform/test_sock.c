@@ -26,8 +26,7 @@ Test(sock_send, says_it_can_and_sends_the_buffers_in_order)
     size_t sent = 99;
     ssize_t n;
 
-    cr_assert_eq(srv_plat_sock_send(-1, NULL, 0, &sent), 0, "Unix sockets take direct writes");
-    cr_assert_eq(sent, 0);
+    cr_assert(srv_plat_can_send_direct(), "Unix sockets take direct writes");
     pair();
     cr_assert_eq(srv_plat_sock_send(sv[0], bufs, 2, &sent), 0);
     cr_assert_eq(sent, sizeof(a) - 1 + sizeof(b) - 1);
