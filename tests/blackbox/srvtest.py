@@ -386,6 +386,52 @@ class FrozenThread:
         self.libc.ptrace(self.DETACH, self.tid, None, None)
 
 
+class SyscallTrap(FrozenThread):
+    """Lets one thread of another process run until it enters a given
+    system call, and holds it there, about to make it, for the with block
+    (PTRACE_SYSCALL; x86-64 registers). It goes on when the block ends."""
+    SYSCALL, GETREGS, TRACESYSGOOD, ENOSYS = 24, 12, 1, 38
+
+    def __enter__(self):
+        if self.libc.ptrace(self.SEIZE, self.tid, None, self.TRACESYSGOOD) != 0:
+            raise OSError(self.get_errno(), "PTRACE_SEIZE of thread %d" % self.tid)
+        self.libc.ptrace(self.INTERRUPT, self.tid, None, None)
+        self._wait(5)
+        return self
+
+    def _wait(self, timeout):
+        deadline = time.monotonic() + timeout * SLOW
+        while time.monotonic() < deadline:
+            pid, status = os.waitpid(self.tid, self.WALL | os.WNOHANG)
+            if pid == self.tid:
+                return status
+            time.sleep(0.001)
+        raise TimeoutError("thread %d did not stop within %s s" % (self.tid, timeout))
+
+    def run_until_entry(self, nr, timeout=10):
+        """Resumes the thread and stops it on entry to system call nr;
+        every other stop lets it go on (a signal it was to get, it gets)."""
+        import ctypes
+        regs = (ctypes.c_ulong * 27)()
+        deadline = time.monotonic() + timeout * SLOW
+        sig = 0
+        while time.monotonic() < deadline:
+            self.libc.ptrace(self.SYSCALL, self.tid, None, sig)
+            status = self._wait(max(0.1, deadline - time.monotonic()) / SLOW)
+            if not os.WIFSTOPPED(status):
+                raise RuntimeError("thread %d ended (status %#x)" % (self.tid, status))
+            stop = os.WSTOPSIG(status)
+            sig = 0 if stop in (0x80 | signal.SIGTRAP, signal.SIGTRAP) or status >> 16 else stop
+            if stop != 0x80 | signal.SIGTRAP:
+                continue
+            if self.libc.ptrace(self.GETREGS, self.tid, None, ctypes.byref(regs)) != 0:
+                raise OSError(self.get_errno(), "PTRACE_GETREGS")
+            # orig_rax is the call's number; rax is -ENOSYS only on entry
+            if regs[15] == nr and ctypes.c_long(regs[10]).value == -self.ENOSYS:
+                return
+        raise TimeoutError("thread %d made no system call %d within %s s" % (self.tid, nr, timeout))
+
+
 def wait_until(fn, timeout=10, interval=0.05):
     deadline = time.monotonic() + timeout * SLOW
     while time.monotonic() < deadline:

@@ -6,19 +6,23 @@ error log is checked for the validator's complaints when it stops.
 import hashlib
 import json
 import os
+import platform
 import socket
+import struct
 import subprocess
 import sys
 import time
 
 import pytest
 
-from srvtest import (SANITIZED, SLOW, FrozenThread, Reader, Server, get, request, rss_kb, run_srv,
-                     wait_until)
+from srvtest import (SANITIZED, SLOW, FrozenThread, Reader, Server, SyscallTrap, get,
+                     request, rss_kb, run_srv, wait_until)
 
 APPS = os.path.join(os.path.dirname(__file__), "apps")
 sys.path.insert(0, APPS)
 from wsgi_apps import pattern  # noqa: E402  (the bytes the parts route sends)
+
+SYS_SENDMSG = 46  # x86-64
 
 
 class WsgiServer(Server):
@@ -326,6 +330,35 @@ def test_a_large_response_leaves_while_the_loop_is_held_up():
             # and the loop, back, serves the connection's next request
             c.sendall(b"GET /parts?sizes=100 HTTP/1.1\r\nHost: a\r\n\r\n")
             assert Reader(c).response().body == pattern(0, 100)
+
+
+@pytest.mark.skipif(platform.machine() != "x86_64", reason="reads x86-64 system call registers")
+def test_a_reset_waits_for_the_send_an_app_thread_is_in():
+    """A client resets while its app thread is inside the send of a large
+    response: the loop closes that socket only once the send has returned,
+    so the descriptor is never given to the next client while the app
+    thread still writes to it. (Were it closed at once, the next
+    connection would get the same number, and the old response.)"""
+    with WsgiServer("--threads", "1") as s:
+        worker = s.worker_pid()
+        assert get(s, "/parts?sizes=10").status == 200  # the app thread is up
+        app_thread = [int(t) for t in os.listdir("/proc/%d/task" % worker) if int(t) != worker]
+        assert len(app_thread) == 1, app_thread
+        c = s.connect()
+        with SyscallTrap(app_thread[0]) as t:
+            c.sendall(b"GET /parts?sizes=65536 HTTP/1.1\r\nHost: a\r\n\r\n")
+            t.run_until_entry(SYS_SENDMSG)
+            c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            c.close()  # a reset, which the loop reads while the app thread is held
+            time.sleep(0.3 * SLOW)
+            c2 = s.connect()
+            c2.sendall(b"GET /parts?sizes=100 HTTP/1.1\r\nHost: a\r\n\r\n")
+            time.sleep(0.3 * SLOW)  # long enough for a loop that did not wait to take c2
+        with c2:
+            resp = Reader(c2).response(timeout=5)
+            assert resp.status == 200 and resp.body == pattern(0, 100)
+            c2.sendall(b"GET /parts?sizes=10 HTTP/1.1\r\nHost: a\r\n\r\n")
+            assert Reader(c2).response().body == pattern(0, 10)
 
 
 @pytest.mark.parametrize("unix", [False, True])
