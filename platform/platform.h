@@ -98,6 +98,9 @@ void srv_plat_runnable_close(int probe);
  * srv hosted by python3. argv's strings must not live in the original
  * argument area. Windows: nothing to do. */
 void srv_plat_set_cmdline(int argc, char **argv);
+/* Names the calling thread for ps -L, top -H, gdb and perf (15 characters
+ * at most). Windows: nothing. */
+void srv_plat_thread_name(const char *name);
 
 /* Raises the soft limit of open files to the hard one, so that
  * worker_connections can be reached; returns the limit now in force (0 if

@@ -317,6 +317,7 @@ static void pool_main(void *arg)
     srv_req_t *x;
     int finished = 0, probe = srv_plat_runnable_open();
 
+    srv_plat_thread_name("srv-app");
     uv_mutex_lock(&w->jobs_lock);
     t->probe = probe;
     uv_mutex_unlock(&w->jobs_lock);

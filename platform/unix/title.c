@@ -3,7 +3,7 @@
  * back the command the user typed, `srv ARGS`, by rewriting the original
  * argument area in place (as setproctitle does: Python copied its
  * arguments at start-up and no longer reads them), and names the process
- * srv for top, pgrep and pkill. */
+ * srv for top, pgrep and pkill; and names threads by their role. */
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -50,4 +50,9 @@ void srv_plat_set_cmdline(int argc, char **argv)
         p += n;
     }
     memset(p, 0, room - used);
+}
+
+void srv_plat_thread_name(const char *name)
+{
+    prctl(PR_SET_NAME, name, 0, 0, 0);
 }

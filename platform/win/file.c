@@ -93,6 +93,11 @@ void srv_plat_set_cmdline(int argc, char **argv)
     (void)argv; /* srv.exe is srv.exe already */
 }
 
+void srv_plat_thread_name(const char *name)
+{
+    (void)name;
+}
+
 int srv_plat_runnable_open(void)
 {
     return -1; /* no cheap way to ask whether a thread waits for a CPU */

@@ -332,6 +332,15 @@ def test_a_large_response_leaves_while_the_loop_is_held_up():
             assert Reader(c).response().body == pattern(0, 100)
 
 
+def thread_ids(pid):
+    return [int(t) for t in os.listdir("/proc/%d/task" % pid)]
+
+
+def thread_name(pid, tid):
+    with open("/proc/%d/task/%d/comm" % (pid, tid)) as f:
+        return f.read().strip()
+
+
 @pytest.mark.skipif(platform.machine() != "x86_64", reason="reads x86-64 system call registers")
 def test_a_reset_waits_for_the_send_an_app_thread_is_in():
     """A client resets while its app thread is inside the send of a large
@@ -342,8 +351,8 @@ def test_a_reset_waits_for_the_send_an_app_thread_is_in():
     with WsgiServer("--threads", "1") as s:
         worker = s.worker_pid()
         assert get(s, "/parts?sizes=10").status == 200  # the app thread is up
-        app_thread = [int(t) for t in os.listdir("/proc/%d/task" % worker) if int(t) != worker]
-        assert len(app_thread) == 1, app_thread
+        app_thread = [t for t in thread_ids(worker) if thread_name(worker, t) == "srv-app"]
+        assert len(app_thread) == 1, app_thread  # srv names its app threads
         c = s.connect()
         with SyscallTrap(app_thread[0]) as t:
             c.sendall(b"GET /parts?sizes=65536 HTTP/1.1\r\nHost: a\r\n\r\n")
