@@ -17,7 +17,12 @@
  * the bytes themselves are copied outside it (one producer, one consumer).
  * Each side wakes the other: the app thread queues the exchange on
  * w->notify_q and calls srv__worker_wake(); the loop signals the condition
- * variable of the app thread when it waits. */
+ * variable of the app thread when it waits. One release wakes no one: that
+ * of a keep-alive exchange whose whole response the app thread wrote itself,
+ * while the loop has nothing else of the connection to handle (no bytes of
+ * a next request, no body to finish; else it sets X_LOOP_WAITS). The
+ * loop, which only has to note it, does so when it next wakes anyway: for
+ * the client's next request, at the latest after SRV_HOLD_MS. */
 #ifndef SRV_APP_EXCHANGE_H
 #define SRV_APP_EXCHANGE_H
 
@@ -63,16 +68,17 @@ typedef struct srv_ring_s {
 
 /* State bits (shared). */
 enum {
-    X_BODY_DONE = 1u << 0, /* the whole body is in the ring (or was read) */
-    X_BODY_ERR = 1u << 1,  /* the body failed: body_err says how */
-    X_ABORTED = 1u << 2,   /* the connection is gone: stop producing */
-    X_RELEASED = 1u << 3,  /* the app thread is done with the exchange */
-    X_WAIT_BODY = 1u << 4, /* the app thread waits for body bytes */
-    X_WAIT_OUT = 1u << 5,  /* the app thread waits for output to drain */
-    X_PAUSED = 1u << 6,    /* the loop stopped reading: the ring was full */
-    X_EXPECT = 1u << 7,    /* 100-continue was asked for and not answered */
-    X_WRITING = 1u << 8,   /* the app thread is in a write to the socket */
-    X_WRITE_WAIT = 1u << 9 /* the loop waits for that write to end */
+    X_BODY_DONE = 1u << 0,  /* the whole body is in the ring (or was read) */
+    X_BODY_ERR = 1u << 1,   /* the body failed: body_err says how */
+    X_ABORTED = 1u << 2,    /* the connection is gone: stop producing */
+    X_RELEASED = 1u << 3,   /* the app thread is done with the exchange */
+    X_WAIT_BODY = 1u << 4,  /* the app thread waits for body bytes */
+    X_WAIT_OUT = 1u << 5,   /* the app thread waits for output to drain */
+    X_PAUSED = 1u << 6,     /* the loop stopped reading: the ring was full */
+    X_EXPECT = 1u << 7,     /* 100-continue was asked for and not answered */
+    X_WRITING = 1u << 8,    /* the app thread is in a write to the socket */
+    X_WRITE_WAIT = 1u << 9, /* the loop waits for that write to end */
+    X_LOOP_WAITS = 1u << 10 /* the loop has more to do at the release: wake it */
 };
 
 /* Events for the loop (shared). */

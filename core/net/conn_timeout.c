@@ -97,8 +97,13 @@ void srv__conn_check_deadline(srv_conn_t *c, uint64_t now)
     if (!c->app_busy || c->deadline_hit || c->state == SRV_CS_CLOSED ||
         now - x->start_ms < w->ms_timeout)
         return;
-    c->deadline_hit = 1;
     uv_mutex_lock(&w->lock);
+    if (x->state & X_RELEASED) {
+        /* Done, the loop has not noted it yet (a release that woke no one). */
+        uv_mutex_unlock(&w->lock);
+        return;
+    }
+    c->deadline_hit = 1;
     if (x->thread != NULL)
         ident = x->thread->ident;
     /* srv gives up on the exchange: the app's next read or write fails

@@ -7,6 +7,7 @@ import hashlib
 import json
 import os
 import platform
+import re
 import socket
 import struct
 import subprocess
@@ -339,6 +340,72 @@ def thread_ids(pid):
 def thread_name(pid, tid):
     with open("/proc/%d/task/%d/comm" % (pid, tid)) as f:
         return f.read().strip()
+
+
+def test_a_response_written_whole_by_its_app_thread_does_not_wake_the_loop():
+    """When the app thread wrote a keep-alive response whole, the loop is not
+    woken for its end: it notes it when the client's next request wakes it.
+    So the loop thread sleeps once per request, not twice."""
+    def loop_sleeps(tid):
+        with open("/proc/%d/task/%d/status" % (tid, tid)) as f:
+            return int(re.search(r"voluntary_ctxt_switches:\s+(\d+)", f.read()).group(1))
+
+    def sleeps_per_request(c, size, n=40):
+        before = loop_sleeps(loop_thread)
+        for _ in range(n):
+            c.sendall(b"GET /parts?sizes=%d HTTP/1.1\r\nHost: a\r\n\r\n" % size)
+            assert Reader(c).response().body == pattern(0, size)
+        return (loop_sleeps(loop_thread) - before) / n
+
+    with WsgiServer("--threads", "1") as s:
+        loop_thread = s.worker_pid()
+        with s.connect() as c:
+            # The best of a few rounds: on a busy machine the app thread can
+            # lose its CPU between its write and its release, and the client's
+            # next request then comes first (and the release wakes the loop).
+            direct = [sleeps_per_request(c, 65536) for _ in range(5)]
+            # Answers the loop writes: it is woken for them, then for the next request.
+            queued = [sleeps_per_request(c, 100) for _ in range(5)]
+        assert min(direct) < 1.4 and max(queued) > 1.6, (direct, queued)
+
+
+def test_a_response_done_before_the_timeout_is_not_timed_out_later():
+    """An exchange the loop has not noted as ended yet (its release woke no
+    one) is not timed out when the loop's clock passes `timeout` first: the
+    loop is held up from before the response until after the deadline."""
+    with WsgiServer("--threads", "1", "--timeout", "1") as s:
+        loop_thread = s.worker_pid()
+        with s.connect() as c:
+            c.sendall(b"GET /parts?sizes=65536&late=200 HTTP/1.1\r\nHost: a\r\n\r\n")
+            s.wait_for_line(r"parts: answering in")  # the loop has handed it over
+            with FrozenThread(loop_thread):
+                assert Reader(c).response(timeout=5).body == pattern(0, 65536)
+                time.sleep(1.5)  # past the request's deadline
+            c.sendall(b"GET /parts?sizes=100 HTTP/1.1\r\nHost: a\r\n\r\n")
+            assert Reader(c).response().body == pattern(0, 100)
+        time.sleep(0.5)  # the loop's tick has run (every 250 ms)
+        assert s.worker_pids() == [loop_thread]
+        assert "timed out" not in s.log() and "past timeout" not in s.log()
+
+
+def test_pipelined_requests_after_a_direct_response_are_not_held():
+    """A release that would wake no one does wake the loop when the next
+    request is already in: pipelined requests after responses the app
+    thread wrote whole go on at once, not when the loop next wakes by
+    itself (after up to 10 ms, each)."""
+    n = 60
+
+    def run(c, size):
+        t0 = time.monotonic()
+        c.sendall(b"GET /parts?sizes=%d HTTP/1.1\r\nHost: a\r\n\r\n" % size * n)
+        r = Reader(c)
+        for _ in range(n):
+            assert r.response().body == pattern(0, size)
+        return time.monotonic() - t0
+
+    with WsgiServer("--threads", "1") as s, s.connect() as c:
+        small, large = run(c, 100), run(c, 20000)  # written by the loop, then directly
+        assert large < 0.1 + 4 * small, (small, large)
 
 
 @pytest.mark.skipif(platform.machine() != "x86_64", reason="reads x86-64 system call registers")
