@@ -20,9 +20,9 @@
  * variable of the app thread when it waits. One release wakes no one: that
  * of a keep-alive exchange whose whole response the app thread wrote itself,
  * while the loop has nothing else of the connection to handle (no bytes of
- * a next request, no body to finish; else it sets X_LOOP_WAITS). The
- * loop, which only has to note it, does so when it next wakes anyway: for
- * the client's next request, at the latest after SRV_HOLD_MS. */
+ * a next request, no body to finish; else it sets loop_waits). The loop,
+ * which only has to note it, does so when it next wakes anyway: for the
+ * client's next request, at the latest after SRV_HOLD_MS. */
 #ifndef SRV_APP_EXCHANGE_H
 #define SRV_APP_EXCHANGE_H
 
@@ -31,6 +31,7 @@
 
 #include "http/parser.h"
 #include "http/response.h"
+#include "plat_compiler.h"
 #include "srv.h"
 #include "util/buf.h"
 #include "util/list.h"
@@ -68,17 +69,16 @@ typedef struct srv_ring_s {
 
 /* State bits (shared). */
 enum {
-    X_BODY_DONE = 1u << 0,  /* the whole body is in the ring (or was read) */
-    X_BODY_ERR = 1u << 1,   /* the body failed: body_err says how */
-    X_ABORTED = 1u << 2,    /* the connection is gone: stop producing */
-    X_RELEASED = 1u << 3,   /* the app thread is done with the exchange */
-    X_WAIT_BODY = 1u << 4,  /* the app thread waits for body bytes */
-    X_WAIT_OUT = 1u << 5,   /* the app thread waits for output to drain */
-    X_PAUSED = 1u << 6,     /* the loop stopped reading: the ring was full */
-    X_EXPECT = 1u << 7,     /* 100-continue was asked for and not answered */
-    X_WRITING = 1u << 8,    /* the app thread is in a write to the socket */
-    X_WRITE_WAIT = 1u << 9, /* the loop waits for that write to end */
-    X_LOOP_WAITS = 1u << 10 /* the loop has more to do at the release: wake it */
+    X_BODY_DONE = 1u << 0, /* the whole body is in the ring (or was read) */
+    X_BODY_ERR = 1u << 1,  /* the body failed: body_err says how */
+    X_ABORTED = 1u << 2,   /* the connection is gone: stop producing */
+    X_RELEASED = 1u << 3,  /* the app thread is done with the exchange */
+    X_WAIT_BODY = 1u << 4, /* the app thread waits for body bytes */
+    X_WAIT_OUT = 1u << 5,  /* the app thread waits for output to drain */
+    X_PAUSED = 1u << 6,    /* the loop stopped reading: the ring was full */
+    X_EXPECT = 1u << 7,    /* 100-continue was asked for and not answered */
+    X_WRITING = 1u << 8,   /* the app thread is in a write to the socket */
+    X_WRITE_WAIT = 1u << 9 /* the loop waits for that write to end */
 };
 
 /* Events for the loop (shared). */
@@ -139,7 +139,12 @@ struct srv_req_s {
                              * the socket without clearing this first (and waiting
                              * out X_WRITING) */
     uint64_t direct_bytes;  /* bytes the app thread wrote itself, not yet counted */
-    int loop_close;         /* the loop will close the connection after this */
+    /* The loop has more of the connection to handle once the exchange is
+     * released: the release must wake it. The loop sets it without the
+     * lock, as it reads, and takes the lock (drain_notifications) before it
+     * sleeps: a release queued after that sees it. */
+    srv_atomic_int_t loop_waits;
+    int loop_close; /* the loop will close the connection after this */
     srv_ring_t ring;
     srv_list_t job_link; /* in w->jobs while waiting for a thread */
     uint64_t queued_ms;  /* loop clock when it was queued (jobs_lock) */

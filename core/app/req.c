@@ -726,8 +726,8 @@ void srv__req_complete(srv_req_t *x, int rc)
      * nothing else to do: the loop only has to note the end, which it does
      * when it wakes for the client's next request (exchange.h). Waking it
      * now costs a context switch per response. */
-    if (x->direct && srv_list_empty(&x->out) && !x->loop_close &&
-        !(x->state & (X_LOOP_WAITS | X_ABORTED)))
+    if (x->direct && srv_list_empty(&x->out) && !x->loop_close && !(x->state & X_ABORTED) &&
+        !srv_atomic_load(&x->loop_waits))
         send = 0;
     uv_mutex_unlock(&w->lock);
     if (send)

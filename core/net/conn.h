@@ -66,7 +66,6 @@ struct srv_conn_s {
     int handle_closed; /* the handle's close callback ran */
     int close_after;   /* close once the current response is out */
     int deadline_hit;  /* the running request passed `timeout` */
-    int loop_waits;    /* X_LOOP_WAITS is set for the exchange in the app */
     int paused;        /* body reading stopped: the ring is full */
 
     srv_buf_t rbuf; /* bytes read; [rpos, len) not consumed yet */

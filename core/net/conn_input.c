@@ -228,10 +228,7 @@ static void dispatch(srv_conn_t *c)
                 uv_fileno(&c->h.handle, &x->sock) == 0;
     x->direct_off = !x->direct;
     x->direct_bytes = 0;
-    /* Not shared yet: no lock. */
-    c->loop_waits = !c->body_complete || c->rpos < c->rbuf.len;
-    if (c->loop_waits)
-        x->state |= X_LOOP_WAITS;
+    srv_atomic_store(&x->loop_waits, !c->body_complete || c->rpos < c->rbuf.len);
     c->state = SRV_CS_APP;
     c->app_busy = 1;
     c->w->in_app++;
@@ -403,14 +400,11 @@ void srv__conn_process(srv_conn_t *c)
                 if (rc != 0)
                     srv__conn_fail_app_body(c, rc == SRV_ETOOLARGE ? SRV_ETOOLARGE : SRV_EBODY);
                 srv__conn_refresh_timeout(c, 0);
-            } else if (c->rpos < c->rbuf.len && !c->loop_waits) {
+            } else if (c->rpos < c->rbuf.len) {
                 /* A next request is here while this exchange is the app's
                  * (pipelined, or sent before the loop noted a release that
                  * woke no one): the release must wake the loop. */
-                c->loop_waits = 1;
-                uv_mutex_lock(&w->lock);
-                c->x.state |= X_LOOP_WAITS;
-                uv_mutex_unlock(&w->lock);
+                srv_atomic_store(&c->x.loop_waits, 1);
             }
             goto out;
         case SRV_CS_DRAIN:
