@@ -722,12 +722,12 @@ void srv__req_complete(srv_req_t *x, int rc)
     if (srv_list_linked(&x->held_link))
         srv_list_unlink(&x->held_link);
     send = srv__req_notify_locked(x, EV_RELEASE | (srv_list_empty(&x->out) ? 0 : EV_OUT));
-    /* The whole response left from here and the connection stays open with
-     * nothing else to do: the loop only has to note the end, which it does
-     * when it wakes for the client's next request (exchange.h). Waking it
-     * now costs a context switch per response. */
-    if (x->direct && srv_list_empty(&x->out) && !x->loop_close && !(x->state & X_ABORTED) &&
-        !srv_atomic_load(&x->loop_waits))
+    /* The whole response left from here (direct is still set: nothing was
+     * ever queued, and the loop clears it before an abort) and the
+     * connection stays open with nothing else to do: the loop only has to
+     * note the end, which it does when it wakes for the client's next
+     * request (exchange.h). Waking it now costs a context switch. */
+    if (x->direct && !x->loop_close && !srv_atomic_load(&x->loop_waits))
         send = 0;
     uv_mutex_unlock(&w->lock);
     if (send)
