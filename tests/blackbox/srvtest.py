@@ -366,6 +366,7 @@ class FrozenThread:
     with block (Linux: PTRACE_SEIZE then PTRACE_INTERRUPT; the tracer must
     be allowed to trace it, as root or its ancestor is)."""
     SEIZE, INTERRUPT, DETACH, WALL = 0x4206, 0x4207, 17, 0x40000000
+    OPTIONS = 0  # PTRACE_O_* given to PTRACE_SEIZE
 
     def __init__(self, tid):
         import ctypes
@@ -376,28 +377,14 @@ class FrozenThread:
         self.get_errno = ctypes.get_errno
 
     def __enter__(self):
-        if self.libc.ptrace(self.SEIZE, self.tid, None, None) != 0:
+        if self.libc.ptrace(self.SEIZE, self.tid, None, self.OPTIONS) != 0:
             raise OSError(self.get_errno(), "PTRACE_SEIZE of thread %d" % self.tid)
         self.libc.ptrace(self.INTERRUPT, self.tid, None, None)
-        os.waitpid(self.tid, self.WALL)  # until it has stopped
+        self._wait(5)  # until it has stopped
         return self
 
     def __exit__(self, *exc):
         self.libc.ptrace(self.DETACH, self.tid, None, None)
-
-
-class SyscallTrap(FrozenThread):
-    """Lets one thread of another process run until it enters a given
-    system call, and holds it there, about to make it, for the with block
-    (PTRACE_SYSCALL; x86-64 registers). It goes on when the block ends."""
-    SYSCALL, GETREGS, TRACESYSGOOD, ENOSYS = 24, 12, 1, 38
-
-    def __enter__(self):
-        if self.libc.ptrace(self.SEIZE, self.tid, None, self.TRACESYSGOOD) != 0:
-            raise OSError(self.get_errno(), "PTRACE_SEIZE of thread %d" % self.tid)
-        self.libc.ptrace(self.INTERRUPT, self.tid, None, None)
-        self._wait(5)
-        return self
 
     def _wait(self, timeout):
         deadline = time.monotonic() + timeout * SLOW
@@ -407,6 +394,14 @@ class SyscallTrap(FrozenThread):
                 return status
             time.sleep(0.001)
         raise TimeoutError("thread %d did not stop within %s s" % (self.tid, timeout))
+
+
+class SyscallTrap(FrozenThread):
+    """Lets one thread of another process run until it enters a given
+    system call, and holds it there, about to make it, for the with block
+    (PTRACE_SYSCALL; x86-64 registers). It goes on when the block ends."""
+    SYSCALL, GETREGS, ENOSYS = 24, 12, 38
+    OPTIONS = 1  # PTRACE_O_TRACESYSGOOD: system call stops say so
 
     def run_until_entry(self, nr, timeout=10):
         """Resumes the thread and stops it on entry to system call nr;

@@ -4,10 +4,8 @@ Most test apps are wrapped in wsgiref.validate.validator; every server's
 error log is checked for the validator's complaints when it stops.
 """
 import hashlib
-import json
 import os
 import platform
-import re
 import socket
 import struct
 import subprocess
@@ -333,10 +331,6 @@ def test_a_large_response_leaves_while_the_loop_is_held_up():
             assert Reader(c).response().body == pattern(0, 100)
 
 
-def thread_ids(pid):
-    return [int(t) for t in os.listdir("/proc/%d/task" % pid)]
-
-
 def thread_name(pid, tid):
     with open("/proc/%d/task/%d/comm" % (pid, tid)) as f:
         return f.read().strip()
@@ -346,16 +340,12 @@ def test_a_response_written_whole_by_its_app_thread_does_not_wake_the_loop():
     """When the app thread wrote a keep-alive response whole, the loop is not
     woken for its end: it notes it when the client's next request wakes it.
     So the loop thread sleeps once per request, not twice."""
-    def loop_sleeps(tid):
-        with open("/proc/%d/task/%d/status" % (tid, tid)) as f:
-            return int(re.search(r"voluntary_ctxt_switches:\s+(\d+)", f.read()).group(1))
-
     def sleeps_per_request(c, size, n=40):
-        before = loop_sleeps(loop_thread)
+        before = loop_wakeups(loop_thread)
         for _ in range(n):
             c.sendall(b"GET /parts?sizes=%d HTTP/1.1\r\nHost: a\r\n\r\n" % size)
             assert Reader(c).response().body == pattern(0, size)
-        return (loop_sleeps(loop_thread) - before) / n
+        return (loop_wakeups(loop_thread) - before) / n
 
     with WsgiServer("--threads", "1") as s:
         loop_thread = s.worker_pid()
@@ -418,7 +408,8 @@ def test_a_reset_waits_for_the_send_an_app_thread_is_in():
     with WsgiServer("--threads", "1") as s:
         worker = s.worker_pid()
         assert get(s, "/parts?sizes=10").status == 200  # the app thread is up
-        app_thread = [t for t in thread_ids(worker) if thread_name(worker, t) == "srv-app"]
+        app_thread = [t for t in map(int, os.listdir("/proc/%d/task" % worker))
+                      if thread_name(worker, t) == "srv-app"]
         assert len(app_thread) == 1, app_thread  # srv names its app threads
         c = s.connect()
         with SyscallTrap(app_thread[0]) as t:
