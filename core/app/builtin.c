@@ -106,6 +106,7 @@ int srv__builtin_echo(void *data, srv_req_t *req)
                              "\"remote_addr\": ",
                              r->version_minor, r->remote_port);
     rc = rc ? rc : json_str(&out, r->remote_addr, strlen(r->remote_addr));
+    rc = rc ? rc : srv_buf_printf(&out, ", \"scheme\": \"%s\"", r->url_scheme);
     rc = rc ? rc
             : srv_buf_printf(&out, ", \"content_length\": %lld, \"chunked\": %s, \"headers\": [",
                              (long long)r->content_length, r->chunked ? "true" : "false");

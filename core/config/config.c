@@ -9,6 +9,7 @@
 
 #include "util/accesslog.h"
 #include "util/alloc.h"
+#include "util/netmask.h"
 
 const srv_keyinfo_t srv_keys[SRV_NKEYS] = {
 #define SRV_KEY(name, type, def, min, max, flag, shrt, choices, metavar, help)                     \
@@ -145,6 +146,8 @@ static const char *allowed_str(int k, char *buf, size_t len)
     default:
         if (k == SRV_K_bind)
             snprintf(buf, len, "HOST:PORT, [IPV6]:PORT, :PORT, HOST or unix:PATH");
+        else if (k == SRV_K_forwarded_allow_ips)
+            snprintf(buf, len, "IP addresses, ranges such as 10.0.0.0/8 or fd00::/8, or *");
         else if (k == SRV_K_access_log_format)
             snprintf(buf, len, "text with %%(x)s atoms, see --help");
         else if (k == SRV_K_umask)
@@ -270,6 +273,11 @@ static int check_item(int k, const char *s, const char **why)
         srv_addr_t a;
 
         return srv_addr_parse(s, &a, why) == 0 ? 0 : -1;
+    }
+    if (k == SRV_K_forwarded_allow_ips) {
+        srv_netmask_t m;
+
+        return srv_netmask_parse(s, &m, why) == 0 ? 0 : -1;
     }
     if (k == SRV_K_access_log_format)
         return srv_accesslog_check(s, why) == 0 ? 0 : -1;

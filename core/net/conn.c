@@ -161,6 +161,9 @@ static void peer_name(srv_conn_t *c)
 
     c->remote_addr[0] = '\0';
     c->remote_port = 0;
+    /* A unix socket's peer is a process of this machine: a proxy, as
+     * gunicorn trusts it. */
+    c->trusted_proxy = c->listener->spec.is_unix;
     if (c->listener->spec.is_unix)
         return;
     if (uv_tcp_getpeername(&c->h.tcp, (struct sockaddr *)&ss, &len) != 0)
@@ -170,11 +173,15 @@ static void peer_name(srv_conn_t *c)
 
         uv_ip4_name(in, c->remote_addr, sizeof(c->remote_addr));
         port = (const unsigned char *)&in->sin_port;
+        c->trusted_proxy = srv_netmask_match(c->w->proxies, c->w->nproxies, 4,
+                                             (const unsigned char *)&in->sin_addr);
     } else if (ss.ss_family == AF_INET6) {
         struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
 
         uv_ip6_name(in6, c->remote_addr, sizeof(c->remote_addr));
         port = (const unsigned char *)&in6->sin6_port;
+        c->trusted_proxy = srv_netmask_match(c->w->proxies, c->w->nproxies, 6,
+                                             (const unsigned char *)&in6->sin6_addr);
     } else {
         return;
     }

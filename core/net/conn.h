@@ -93,6 +93,7 @@ struct srv_conn_s {
 
     char remote_addr[64];
     int remote_port;
+    int trusted_proxy; /* the peer may tell the scheme (forwarded_allow_ips) */
 
     srv_req_t x; /* the exchange of the current request */
 };

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "app/pool.h"
+#include "http/chars.h"
 #include "util/alloc.h"
 #include "util/clock.h"
 #include "util/error.h"
@@ -137,6 +138,41 @@ static int is_method(srv_str_t m, const char *lit, size_t len)
     return m.len == len && memcmp(m.p, lit, len) == 0;
 }
 
+/* The scheme a trusted proxy tells with the headers gunicorn reads:
+ * X-Forwarded-Proto: https, X-Forwarded-Ssl: on, X-Forwarded-Protocol: ssl
+ * (any other value means http). Returns -1 when two of them disagree, as
+ * gunicorn refuses them; a client must not pick the one that wins. */
+static int forwarded_scheme(srv_request_t *v)
+{
+    static const struct {
+        const char *name, *secure;
+    } hdrs[] = {
+        {"x-forwarded-proto", "https"},
+        {"x-forwarded-ssl", "on"},
+        {"x-forwarded-protocol", "ssl"},
+    };
+    const char *scheme = NULL;
+    size_t i, k;
+
+    for (i = 0; i < v->nheaders; i++) {
+        const srv_header_t *h = &v->headers[i];
+
+        for (k = 0; k < sizeof(hdrs) / sizeof(hdrs[0]); k++) {
+            const char *s;
+
+            if (!srv_http_ieq(h->name.p, h->name.len, hdrs[k].name))
+                continue;
+            s = srv_http_ieq(h->value.p, h->value.len, hdrs[k].secure) ? "https" : "http";
+            if (scheme != NULL && strcmp(scheme, s) != 0)
+                return -1;
+            scheme = s;
+        }
+    }
+    if (scheme != NULL)
+        v->url_scheme = scheme;
+    return 0;
+}
+
 /* Copies the head out of rbuf, so that rbuf can move and grow while the
  * app uses the request, and fills the request view. */
 static int take_head(srv_conn_t *c, size_t head_len)
@@ -261,6 +297,10 @@ static void start_request(srv_conn_t *c, size_t head_len)
     rc = take_head(c, head_len);
     if (rc != 0) {
         srv__conn_send_error(c, 431, "request head too large");
+        return;
+    }
+    if (c->trusted_proxy && forwarded_scheme(&x->view) != 0) {
+        srv__conn_send_error(c, 400, "contradictory scheme headers");
         return;
     }
     if (h->flags & SRV_HEAD_CHUNKED) {

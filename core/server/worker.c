@@ -561,6 +561,30 @@ static int open_listener(srv_worker_t *w, srv_listener_t *l, const srv_listen_sp
 
 /* ---- Life cycle ---- */
 
+/* The proxies trusted to tell the scheme (forwarded_allow_ips), which the
+ * configuration checked as it was read. */
+static int load_proxies(srv_worker_t *w, const srv_config_t *cfg)
+{
+    const srv_cval_t *v = &cfg->v[SRV_K_forwarded_allow_ips];
+    size_t i;
+
+    if (v->nlist == 0)
+        return 0;
+    w->proxies = srv_calloc(v->nlist, sizeof(srv_netmask_t));
+    if (w->proxies == NULL)
+        return SRV_ENOMEM;
+    for (i = 0; i < v->nlist; i++) {
+        const char *why = "";
+
+        if (srv_netmask_parse(v->list[i], &w->proxies[i], &why) != 0) {
+            srv_log_error("forwarded_allow_ips: '%s': %s", v->list[i], why);
+            return SRV_ECONFIG;
+        }
+    }
+    w->nproxies = v->nlist;
+    return 0;
+}
+
 int srv_worker_create(srv_worker_t **out, const srv_config_t *cfg, const srv_app_t *app,
                       const srv_listen_spec_t *socks, size_t nsocks, const srv_worker_env_t *env)
 {
@@ -676,6 +700,9 @@ int srv_worker_create(srv_worker_t **out, const srv_config_t *cfg, const srv_app
             goto fail;
         }
     }
+    rc = load_proxies(w, cfg);
+    if (rc != 0)
+        goto fail;
     w->listeners = srv_calloc(nsocks ? nsocks : 1, sizeof(srv_listener_t));
     if (w->listeners == NULL) {
         rc = SRV_ENOMEM;
@@ -760,6 +787,7 @@ void srv_worker_destroy(srv_worker_t *w)
         srv_plat_waker_free(w->waker); /* no app thread is left to wake it */
     }
     srv_accesslog_close(w->accesslog);
+    srv_free(w->proxies);
     srv_free(w->listeners);
     if (!w->stuck)
         srv_free(w);

@@ -18,6 +18,7 @@
 #include "server/slots.h"
 #include "plat_compiler.h"
 #include "util/list.h"
+#include "util/netmask.h"
 
 typedef struct srv_worker_s srv_worker_t;
 typedef struct srv_conn_s srv_conn_t;
@@ -91,6 +92,8 @@ struct srv_worker_s {
     size_t body_buffer, write_buffer, max_conns;
     int64_t max_body;
     int keepalive_on;
+    srv_netmask_t *proxies; /* forwarded_allow_ips (owned array) */
+    size_t nproxies;
 
     srv_listener_t *listeners; /* owned array */
     size_t nlisteners;

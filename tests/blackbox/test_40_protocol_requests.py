@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from srvtest import Reader, Server, get, request, seq
+from srvtest import Reader, Server, get, request, run_srv, seq
 
 
 def test_echo_sees_the_parsed_request(shared_echo):
@@ -289,3 +289,59 @@ def test_request_after_a_body_on_the_same_connection(shared_echo):
             body = b"b" * (i * 1000)
             s.sendall(b"POST /r HTTP/1.1\r\nHost: a\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
             assert r.response().json()["body_length"] == len(body)
+
+
+# ---- the scheme a trusted proxy tells (forwarded_allow_ips) ----
+
+def scheme(server, *headers):
+    raw = b"GET / HTTP/1.1\r\nHost: a\r\n" + b"".join(b"%s\r\n" % h for h in headers) + b"\r\n"
+    return request(server, raw).json()["scheme"]
+
+
+def test_a_proxy_on_loopback_tells_the_scheme(shared_echo):
+    """forwarded_allow_ips is 127.0.0.1 and ::1 unless set, as gunicorn's."""
+    assert scheme(shared_echo) == "http"
+    assert scheme(shared_echo, b"X-Forwarded-Proto: https") == "https"
+    assert scheme(shared_echo, b"x-forwarded-proto: HTTPS") == "https"
+    assert scheme(shared_echo, b"X-Forwarded-Proto: http") == "http"
+    assert scheme(shared_echo, b"X-Forwarded-Ssl: on") == "https"
+    assert scheme(shared_echo, b"X-Forwarded-Ssl: off") == "http"
+    assert scheme(shared_echo, b"X-Forwarded-Protocol: ssl") == "https"
+    assert scheme(shared_echo, b"X-Forwarded-Proto: https",
+                  b"X-Forwarded-Ssl: on") == "https"
+
+
+@pytest.mark.parametrize("headers", [
+    (b"X-Forwarded-Proto: https", b"X-Forwarded-Ssl: off"),
+    (b"X-Forwarded-Proto: http", b"X-Forwarded-Protocol: ssl"),
+    (b"X-Forwarded-Proto: https", b"X-Forwarded-Proto: http"),
+])
+def test_scheme_headers_that_disagree_get_400_and_a_close(shared_echo, headers):
+    """Which of two contradicting headers a proxy set, and which the client
+    slipped past it, cannot be told: gunicorn refuses them too."""
+    with shared_echo.connect() as s:
+        s.sendall(b"GET / HTTP/1.1\r\nHost: a\r\n" + b"".join(b"%s\r\n" % h for h in headers)
+                  + b"\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n")
+        r = Reader(s)
+        assert r.response().status == 400
+        assert r.closed()
+
+
+def test_a_peer_outside_forwarded_allow_ips_cannot_tell_the_scheme():
+    with Server("--builtin", "echo", "--forwarded-allow-ips", "192.0.2.0/24,::1") as srv:
+        assert scheme(srv, b"X-Forwarded-Proto: https") == "http"
+        # nor make a request fail by contradicting itself: the headers are not read
+        assert scheme(srv, b"X-Forwarded-Proto: https", b"X-Forwarded-Ssl: off") == "http"
+    with Server("--builtin", "echo", "--forwarded-allow-ips", "") as srv:
+        assert scheme(srv, b"X-Forwarded-Proto: https") == "http"
+    with Server("--builtin", "echo", "--forwarded-allow-ips", "127.0.0.0/8") as srv:
+        assert scheme(srv, b"X-Forwarded-Proto: https") == "https"
+    with Server("--builtin", "echo", "--forwarded-allow-ips", "*") as srv:
+        assert scheme(srv, b"X-Forwarded-Ssl: on") == "https"
+
+
+def test_a_bad_forwarded_allow_ips_names_the_value():
+    out = run_srv("--builtin", "echo", "--forwarded-allow-ips", "10.0.0.1/8", "--check-config")
+    assert out.returncode != 0
+    assert "forwarded_allow_ips" in out.stderr and "10.0.0.1/8" in out.stderr
+    assert "write the network, as 10.0.0.0/8" in out.stderr

@@ -245,11 +245,16 @@ def test_pid_file(tmp_path):
 
 def test_unix_socket(tmp_path):
     path = str(tmp_path / "srv.sock")
-    with Server("--builtin", "echo", "-b", "unix:" + path, bind=False) as srv:
+    with Server("--builtin", "echo", "-b", "unix:" + path, "--forwarded-allow-ips", "",
+                bind=False) as srv:
         assert srv.unix_path == path
         j = request(srv, b"GET /u HTTP/1.1\r\nHost: a\r\n\r\n").json()
         assert j["path"] == "/u"
         assert j["remote_addr"] == ""
+        # A unix socket's peer is a local proxy: trusted as gunicorn does,
+        # whatever forwarded_allow_ips says.
+        j = request(srv, b"GET /u HTTP/1.1\r\nHost: a\r\nX-Forwarded-Proto: https\r\n\r\n").json()
+        assert j["scheme"] == "https"
 
 
 def test_ipv6_loopback():
@@ -264,6 +269,27 @@ def test_ipv6_loopback():
         with socket.create_connection(("::1", int(m.group(1))), timeout=5) as s:
             s.sendall(b"GET / HTTP/1.1\r\nHost: [::1]\r\n\r\n")
             assert Reader(s).response().json()["remote_addr"] == "::1"
+            # ::1 is in the default forwarded_allow_ips
+            s.sendall(b"GET / HTTP/1.1\r\nHost: [::1]\r\nX-Forwarded-Proto: https\r\n\r\n")
+            assert Reader(s).response().json()["scheme"] == "https"
+
+
+def test_an_ipv4_client_of_a_dual_stack_listener_is_matched_as_ipv4():
+    """On [::], an IPv4 client's address is ::ffff:127.0.0.1; the range
+    127.0.0.0/8 must still hold it, and ::/0 must not."""
+    try:
+        socket.socket(socket.AF_INET6).bind(("::", 0))
+    except OSError:
+        pytest.skip("no IPv6")
+    for allow, want in (("127.0.0.0/8", "https"), ("::/0", "http")):
+        with Server("--builtin", "echo", "-b", "[::]:0", "--forwarded-allow-ips", allow,
+                    bind=False) as srv:
+            port = int(srv.wait_for_line(r"Listening at http://\[::\]:(\d+)").group(1))
+            with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+                s.sendall(b"GET / HTTP/1.1\r\nHost: a\r\nX-Forwarded-Proto: https\r\n\r\n")
+                j = Reader(s).response().json()
+            assert j["remote_addr"] in ("::ffff:127.0.0.1", "127.0.0.1"), j
+            assert j["scheme"] == want, (allow, j)
 
 
 def test_several_binds():

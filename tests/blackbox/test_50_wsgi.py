@@ -79,6 +79,16 @@ def test_environ_has_every_required_key(wsgi):
     assert e["has_file_wrapper"] is True
 
 
+def test_url_scheme_from_a_trusted_proxy(wsgi):
+    """Behind nginx (`proxy_set_header X-Forwarded-Proto $scheme`, from
+    127.0.0.1, which forwarded_allow_ips trusts by default) the app builds
+    https URLs; the header itself stays in the environ, as in gunicorn's."""
+    e = env(wsgi, headers=[("X-Forwarded-Proto", "https")])
+    assert e["wsgi.url_scheme"] == "https"
+    assert e["HTTP_X_FORWARDED_PROTO"] == "https"
+    assert env(wsgi, headers=[("X-Forwarded-Proto", "http")])["wsgi.url_scheme"] == "http"
+
+
 def test_server_name_without_host_header(wsgi):
     e = request(wsgi, b"GET /environ HTTP/1.0\r\n\r\n").json()
     assert e["SERVER_NAME"] == "127.0.0.1"

@@ -39,6 +39,9 @@ Test(config, defaults)
     cr_assert_eq(SRV_CFG_INT(cfg, builtin), -1, "no builtin by default");
     cr_assert_eq(cfg->v[SRV_K_bind].nlist, 1);
     cr_assert_str_eq(cfg->v[SRV_K_bind].list[0], "127.0.0.1:8000");
+    cr_assert_eq(cfg->v[SRV_K_forwarded_allow_ips].nlist, 2, "gunicorn's: the loopback proxies");
+    cr_assert_str_eq(cfg->v[SRV_K_forwarded_allow_ips].list[0], "127.0.0.1");
+    cr_assert_str_eq(cfg->v[SRV_K_forwarded_allow_ips].list[1], "::1");
     cr_assert_eq(cfg->where[SRV_K_workers].src, SRV_SRC_DEFAULT);
 }
 
@@ -63,7 +66,7 @@ Test(config, every_key_from_every_source)
             snprintf(v, sizeof(v), "%.*s", (int)strcspn(ki->choices, "|"), ki->choices);
             break;
         case SRV_CT_LIST:
-            snprintf(v, sizeof(v), "[::1]:9000");
+            snprintf(v, sizeof(v), "%s", k == SRV_K_forwarded_allow_ips ? "::1" : "[::1]:9000");
             break;
         default:
             snprintf(v, sizeof(v), "%s",
@@ -155,6 +158,11 @@ Test(config, bad_values_name_key_value_and_allowed)
         {"bind", "a b:1", "invalid character"},
         {"bind", "a:1,,b:2", "empty list item"},
         {"bind", "[::1", "closing"},
+        {"forwarded_allow_ips", "proxy.local",
+         "host names are not resolved) (allowed: IP addresses, ranges such as 10.0.0.0/8"},
+        {"forwarded_allow_ips", "10.0.0.0/33", "BITS 0..32"},
+        {"forwarded_allow_ips", "10.1.0.0/8", "bits set past"},
+        {"forwarded_allow_ips", "127.0.0.1,,::1", "empty list item"},
         {"access_log_format", "%(zz)s", "unknown atom"},
         {"access_log_format", "%(h)d", "%(x)s"},
         {"access_log_format", "100%", "%%"},
