@@ -42,6 +42,7 @@ static srv_config_t *load_config(const cmdline_t *cl, srv_cli_action_t *action, 
     if (srv_config_load_env(cfg, env_lookup, err, errlen) != 0 ||
         (cfg->config_file != NULL &&
          srv_config_load_file(cfg, cfg->config_file, err, errlen) != 0) ||
+        srv_config_port_default(cfg, env_lookup, err, errlen) != 0 ||
         srv_config_validate(cfg, err, errlen) != 0)
         goto fail;
     return cfg;

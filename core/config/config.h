@@ -84,6 +84,12 @@ int srv_config_load_file(srv_config_t *cfg, const char *path, char *err, size_t 
  * in messages. */
 int srv_config_load_string(srv_config_t *cfg, const char *text, const char *name, char *err,
                            size_t errlen);
+/* With PORT in the environment and bind set by no source, makes bind
+ * 0.0.0.0:PORT, as gunicorn does for platforms that assign the port. Call
+ * it once every source is loaded. Returns 0, or SRV_ECONFIG for a PORT
+ * that is not a port number. */
+int srv_config_port_default(srv_config_t *cfg, const char *(*getenv_fn)(const char *name),
+                            char *err, size_t errlen);
 /* Reads SRV_<KEY> variables through getenv_fn (getenv, or a test double). */
 int srv_config_load_env(srv_config_t *cfg, const char *(*getenv_fn)(const char *name), char *err,
                         size_t errlen);

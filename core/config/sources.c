@@ -205,6 +205,30 @@ out:
     return rc;
 }
 
+int srv_config_port_default(srv_config_t *cfg, const char *(*getenv_fn)(const char *name),
+                            char *err, size_t errlen)
+{
+    srv_cwhere_t def = {SRV_SRC_DEFAULT, NULL, 0};
+    const char *port = getenv_fn("PORT");
+    char bind[32];
+    long n = 0;
+    size_t i;
+
+    if (port == NULL || cfg->where[SRV_K_bind].src != SRV_SRC_DEFAULT)
+        return 0;
+    for (i = 0; port[i] >= '0' && port[i] <= '9' && i < 5; i++)
+        n = n * 10 + (port[i] - '0');
+    if (i == 0 || port[i] != '\0' || n < 1 || n > 65535) {
+        srv__config_errf(err, errlen,
+                         "environment PORT: '%s' is not a port (allowed: 1..65535; PORT sets "
+                         "the default bind, 0.0.0.0:PORT, as in gunicorn)",
+                         port);
+        return SRV_ECONFIG;
+    }
+    snprintf(bind, sizeof(bind), "0.0.0.0:%ld", n);
+    return srv_config_set_key(cfg, SRV_K_bind, bind, &def, err, errlen);
+}
+
 int srv_config_load_env(srv_config_t *cfg, const char *(*getenv_fn)(const char *name), char *err,
                         size_t errlen)
 {

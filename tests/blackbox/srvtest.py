@@ -34,6 +34,16 @@ SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime e
 LISTEN_RE = re.compile(r"Listening at (http://(\S+):(\d+)|unix:(\S+)) \(pid (\d+)")
 
 
+def clean_env(env=None):
+    """The caller's environment without what srv reads as settings (SRV_*,
+    PORT, WEB_CONCURRENCY), plus env."""
+    full_env = {k: v for k, v in os.environ.items()
+                if not (k.startswith("SRV_") or k in ("PORT", "WEB_CONCURRENCY"))
+                or k in ("SRV_BIN", "SRV_WRAPPER")}
+    full_env.update(env or {})
+    return full_env
+
+
 class Server:
     """A running srv process."""
 
@@ -45,12 +55,7 @@ class Server:
         # one place to look.
         self.args = (WRAPPER + list(prefix) + [SRV_BIN] + (["-w", str(workers)] if workers else [])
                      + (["-b", "127.0.0.1:0"] if bind else []) + list(args))
-        full_env = dict(os.environ)
-        # A clean environment: no SRV_* setting leaks in from the caller.
-        for k in list(full_env):
-            if k.startswith("SRV_") and k not in ("SRV_BIN", "SRV_WRAPPER"):
-                del full_env[k]
-        full_env.update(env or {})
+        full_env = clean_env(env)
         self.proc = subprocess.Popen(self.args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                      env=full_env, cwd=cwd, **(popen_kw or {}))
         self.lines = []
@@ -189,9 +194,7 @@ def check_sanitizers(lines, allow_thread_leak=False):
 
 def run_srv(*args, env=None, timeout=10, input=None):
     """Runs srv to completion (for --help, --check-config, config errors)."""
-    full_env = {k: v for k, v in os.environ.items()
-                if not k.startswith("SRV_") or k in ("SRV_BIN", "SRV_WRAPPER")}
-    full_env.update(env or {})
+    full_env = clean_env(env)
     out = subprocess.run(WRAPPER + [SRV_BIN] + list(args), capture_output=True, text=True,
                          env=full_env, timeout=timeout * SLOW, input=input)
     check_sanitizers(out.stderr.splitlines())

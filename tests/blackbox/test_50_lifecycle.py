@@ -118,6 +118,20 @@ def test_print_config_shows_values_and_sources(tmp_path):
     assert "graceful_timeout = 30  ; default" in lines
 
 
+def test_port_in_the_environment_is_the_default_bind(tmp_path):
+    """As gunicorn, for platforms that hand the port over in $PORT: it
+    binds every interface on it, unless a bind is set anywhere."""
+    out = run_srv("--print-config", "--builtin", "echo", env={"PORT": "8123"})
+    assert "bind = 0.0.0.0:8123  ; default" in out.stdout.splitlines(), out.stdout
+    ini = tmp_path / "srv.ini"
+    ini.write_text("[srv]\nbind = 127.0.0.1:9999\n")
+    out = run_srv("-c", str(ini), "--print-config", "--builtin", "echo", env={"PORT": "8123"})
+    assert "bind = 127.0.0.1:9999  ; %s:2" % ini in out.stdout.splitlines(), out.stdout
+    out = run_srv("--check-config", "--builtin", "echo", env={"PORT": "http"})
+    assert out.returncode == 2
+    assert "environment PORT: 'http' is not a port" in out.stderr
+
+
 def test_check_config_ok(tmp_path):
     ini = tmp_path / "srv.ini"
     ini.write_text("[srv]\nbind = 127.0.0.1:9999\nworkers = 2\n")

@@ -279,6 +279,46 @@ Test(config, environment)
     cr_assert_not_null(strstr(err, "environment SRV_KEEPALIVE: keepalive = 'forever'"), "%s", err);
 }
 
+static const char *port_env(const char *name)
+{
+    return strcmp(name, "PORT") == 0 ? "9000" : NULL;
+}
+
+static const char *bad_port_env(const char *name)
+{
+    return strcmp(name, "PORT") == 0 ? "80a" : NULL;
+}
+
+Test(config, port_sets_the_default_bind_as_in_gunicorn)
+{
+    cr_assert_eq(srv_config_port_default(cfg, fake_env, err, sizeof(err)), 0, "no PORT: %s", err);
+    cr_assert_str_eq(cfg->v[SRV_K_bind].list[0], "127.0.0.1:8000");
+    cr_assert_eq(srv_config_port_default(cfg, port_env, err, sizeof(err)), 0, "%s", err);
+    cr_assert_eq(cfg->v[SRV_K_bind].nlist, 1);
+    cr_assert_str_eq(cfg->v[SRV_K_bind].list[0], "0.0.0.0:9000");
+    cr_assert_eq(cfg->where[SRV_K_bind].src, SRV_SRC_DEFAULT);
+    cr_assert_eq(srv_config_validate(cfg, err, sizeof(err)), 0, "%s", err);
+}
+
+Test(config, port_gives_way_to_any_bind_set)
+{
+    cr_assert_eq(srv_config_load_string(cfg, "[srv]\nbind = 127.0.0.1:7000\n", "t.ini", err,
+                                        sizeof(err)),
+                 0, "%s", err);
+    cr_assert_eq(srv_config_port_default(cfg, port_env, err, sizeof(err)), 0, "%s", err);
+    cr_assert_str_eq(cfg->v[SRV_K_bind].list[0], "127.0.0.1:7000");
+    cr_assert_eq(srv_config_port_default(cfg, bad_port_env, err, sizeof(err)), 0,
+                 "an unused PORT is not an error");
+}
+
+Test(config, a_bad_port_is_named)
+{
+    cr_assert_eq(srv_config_port_default(cfg, bad_port_env, err, sizeof(err)), SRV_ECONFIG);
+    cr_assert_not_null(strstr(err, "environment PORT: '80a' is not a port (allowed: 1..65535"),
+                       "%s", err);
+    cr_assert_str_eq(cfg->v[SRV_K_bind].list[0], "127.0.0.1:8000");
+}
+
 static int args(srv_cli_action_t *action, const char *first, ...)
 {
     char *argv[32];
