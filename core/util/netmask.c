@@ -64,7 +64,8 @@ int srv_netmask_parse(const char *s, srv_netmask_t *out, const char **why)
         return SRV_EINVAL;
     }
     if (slash != NULL && parse_bits(slash + 1, out->bits, &out->bits) != 0) {
-        *why = out->family == 4 ? "expected /BITS with BITS 0..32" : "expected /BITS with BITS 0..128";
+        *why =
+            out->family == 4 ? "expected /BITS with BITS 0..32" : "expected /BITS with BITS 0..128";
         return SRV_EINVAL;
     }
     if (host_bits_set(out->addr, out->family == 4 ? 4 : 16, out->bits)) {

@@ -7,9 +7,9 @@
 #include <stddef.h>
 
 typedef struct srv_netmask_s {
-    int family;              /* 4, 6, or 0 for "*" */
-    unsigned char addr[16];  /* network byte order; 4 bytes used for IPv4 */
-    int bits;                /* prefix length */
+    int family;             /* 4, 6, or 0 for "*" */
+    unsigned char addr[16]; /* network byte order; 4 bytes used for IPv4 */
+    int bits;               /* prefix length */
 } srv_netmask_t;
 
 /* Parses one range. Returns 0, or SRV_EINVAL with *why set to a static

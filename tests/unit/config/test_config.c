@@ -302,9 +302,9 @@ Test(config, port_sets_the_default_bind_as_in_gunicorn)
 
 Test(config, port_gives_way_to_any_bind_set)
 {
-    cr_assert_eq(srv_config_load_string(cfg, "[srv]\nbind = 127.0.0.1:7000\n", "t.ini", err,
-                                        sizeof(err)),
-                 0, "%s", err);
+    cr_assert_eq(
+        srv_config_load_string(cfg, "[srv]\nbind = 127.0.0.1:7000\n", "t.ini", err, sizeof(err)), 0,
+        "%s", err);
     cr_assert_eq(srv_config_port_default(cfg, port_env, err, sizeof(err)), 0, "%s", err);
     cr_assert_str_eq(cfg->v[SRV_K_bind].list[0], "127.0.0.1:7000");
     cr_assert_eq(srv_config_port_default(cfg, bad_port_env, err, sizeof(err)), 0,
