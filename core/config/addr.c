@@ -2,22 +2,15 @@
 #include <string.h>
 
 #include "config/config.h"
+#include "util/num.h"
 
 static int parse_port(const char *s, int *out)
 {
-    int v = 0;
-    size_t i;
+    int64_t v;
 
-    if (s[0] == '\0' || strlen(s) > 5)
+    if (srv_parse_decimal(s, 65535, &v) != 0)
         return -1;
-    for (i = 0; s[i]; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return -1;
-        v = v * 10 + (s[i] - '0');
-    }
-    if (v > 65535)
-        return -1;
-    *out = v;
+    *out = (int)v;
     return 0;
 }
 

@@ -10,6 +10,7 @@
 #include "util/accesslog.h"
 #include "util/alloc.h"
 #include "util/netmask.h"
+#include "util/num.h"
 
 const srv_keyinfo_t srv_keys[SRV_NKEYS] = {
 #define SRV_KEY(name, type, def, min, max, flag, shrt, choices, metavar, help)                     \
@@ -161,18 +162,7 @@ static const char *allowed_str(int k, char *buf, size_t len)
 
 static int parse_int(const char *s, int64_t *out)
 {
-    int64_t v = 0;
-    size_t i;
-
-    if (s[0] == '\0')
-        return -1;
-    for (i = 0; s[i]; i++) {
-        if (s[i] < '0' || s[i] > '9' || v > (INT64_MAX - (s[i] - '0')) / 10)
-            return -1;
-        v = v * 10 + (s[i] - '0');
-    }
-    *out = v;
-    return 0;
+    return srv_parse_decimal(s, INT64_MAX, out);
 }
 
 static int parse_size(const char *s, int64_t *out)

@@ -12,6 +12,7 @@
 #include "config/config.h"
 #include "config/config_int.h"
 #include "util/alloc.h"
+#include "util/num.h"
 
 #define SRV_INI_SECTION  "srv"
 #define SRV_INI_MAX_FILE (1024 * 1024)
@@ -211,21 +212,18 @@ int srv_config_port_default(srv_config_t *cfg, const char *(*getenv_fn)(const ch
     srv_cwhere_t def = {SRV_SRC_DEFAULT, NULL, 0};
     const char *port = getenv_fn("PORT");
     char bind[32];
-    long n = 0;
-    size_t i;
+    int64_t n;
 
     if (port == NULL || cfg->where[SRV_K_bind].src != SRV_SRC_DEFAULT)
         return 0;
-    for (i = 0; port[i] >= '0' && port[i] <= '9' && i < 5; i++)
-        n = n * 10 + (port[i] - '0');
-    if (i == 0 || port[i] != '\0' || n < 1 || n > 65535) {
+    if (srv_parse_decimal(port, 65535, &n) != 0 || n < 1) {
         srv__config_errf(err, errlen,
                          "environment PORT: '%s' is not a port (allowed: 1..65535; PORT sets "
                          "the default bind, 0.0.0.0:PORT, as in gunicorn)",
                          port);
         return SRV_ECONFIG;
     }
-    snprintf(bind, sizeof(bind), "0.0.0.0:%ld", n);
+    snprintf(bind, sizeof(bind), "0.0.0.0:%d", (int)n);
     return srv_config_set_key(cfg, SRV_K_bind, bind, &def, err, errlen);
 }
 

@@ -5,24 +5,7 @@
 #include <uv.h>
 
 #include "srv.h"
-
-static int parse_bits(const char *s, int max, int *out)
-{
-    int v = 0;
-    size_t i;
-
-    if (s[0] == '\0' || strlen(s) > 3)
-        return -1;
-    for (i = 0; s[i]; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return -1;
-        v = v * 10 + (s[i] - '0');
-    }
-    if (v > max)
-        return -1;
-    *out = v;
-    return 0;
-}
+#include "util/num.h"
 
 /* Whether any bit of addr past the first bits is set. */
 static int host_bits_set(const unsigned char *addr, int nbytes, int bits)
@@ -41,6 +24,7 @@ static int host_bits_set(const unsigned char *addr, int nbytes, int bits)
 int srv_netmask_parse(const char *s, srv_netmask_t *out, const char **why)
 {
     char host[64];
+    int64_t bits;
     const char *slash = strchr(s, '/');
     size_t hl = slash ? (size_t)(slash - s) : strlen(s);
 
@@ -63,11 +47,13 @@ int srv_netmask_parse(const char *s, srv_netmask_t *out, const char **why)
         *why = "not an IPv4 or IPv6 address (host names are not resolved)";
         return SRV_EINVAL;
     }
-    if (slash != NULL && parse_bits(slash + 1, out->bits, &out->bits) != 0) {
+    if (slash != NULL && srv_parse_decimal(slash + 1, out->bits, &bits) != 0) {
         *why =
             out->family == 4 ? "expected /BITS with BITS 0..32" : "expected /BITS with BITS 0..128";
         return SRV_EINVAL;
     }
+    if (slash != NULL)
+        out->bits = (int)bits;
     if (host_bits_set(out->addr, out->family == 4 ? 4 : 16, out->bits)) {
         *why = "the address has bits set past its /BITS prefix (write the network, as 10.0.0.0/8)";
         return SRV_EINVAL;
