@@ -47,13 +47,14 @@ int srv_netmask_parse(const char *s, srv_netmask_t *out, const char **why)
         *why = "not an IPv4 or IPv6 address (host names are not resolved)";
         return SRV_EINVAL;
     }
-    if (slash != NULL && srv_parse_decimal(slash + 1, out->bits, &bits) != 0) {
-        *why =
-            out->family == 4 ? "expected /BITS with BITS 0..32" : "expected /BITS with BITS 0..128";
-        return SRV_EINVAL;
-    }
-    if (slash != NULL)
+    if (slash != NULL) {
+        if (srv_parse_decimal(slash + 1, out->bits, &bits) != 0) {
+            *why = out->family == 4 ? "expected /BITS with BITS 0..32"
+                                    : "expected /BITS with BITS 0..128";
+            return SRV_EINVAL;
+        }
         out->bits = (int)bits;
+    }
     if (host_bits_set(out->addr, out->family == 4 ? 4 : 16, out->bits)) {
         *why = "the address has bits set past its /BITS prefix (write the network, as 10.0.0.0/8)";
         return SRV_EINVAL;
