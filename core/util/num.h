@@ -16,9 +16,13 @@ static inline int srv_parse_decimal(const char *s, int64_t max, int64_t *out)
     if (s[0] == '\0')
         return -1;
     for (i = 0; s[i]; i++) {
-        if (s[i] < '0' || s[i] > '9' || v > (max - (s[i] - '0')) / 10)
+        int d = s[i] - '0';
+
+        /* v * 10 + d <= max, without overflow; d > max first, since
+         * (max - d) / 10 would round a negative up to 0 */
+        if (d < 0 || d > 9 || d > max || v > (max - d) / 10)
             return -1;
-        v = v * 10 + (s[i] - '0');
+        v = v * 10 + d;
     }
     *out = v;
     return 0;

@@ -1,4 +1,4 @@
-/* Unit tests of core/util: buf, list, alloc, clock. */
+/* Unit tests of core/util: buf, list, alloc, clock, num. */
 #include <criterion/criterion.h>
 #include <string.h>
 
@@ -6,6 +6,7 @@
 #include "util/buf.h"
 #include "util/clock.h"
 #include "util/list.h"
+#include "util/num.h"
 #include "srv.h"
 
 Test(buf, grows_to_its_limit_and_no_further)
@@ -119,4 +120,28 @@ Test(clock, civil_conversion)
     cr_assert_eq(c.year, 1970, "negative times clamp");
     srv_time_civil(INT64_MAX, &c);
     cr_assert_eq(c.year, 9999, "far times clamp");
+}
+
+Test(num, decimal_within_its_maximum)
+{
+    int64_t v = -1;
+
+    cr_assert_eq(srv_parse_decimal("0", 0, &v), 0);
+    cr_assert_eq(v, 0);
+    cr_assert_eq(srv_parse_decimal("65535", 65535, &v), 0);
+    cr_assert_eq(v, 65535);
+    cr_assert_eq(srv_parse_decimal("000080", 65535, &v), 0, "leading zeros are digits");
+    cr_assert_eq(v, 80);
+    cr_assert_eq(srv_parse_decimal("9223372036854775807", INT64_MAX, &v), 0);
+    cr_assert_eq(v, INT64_MAX);
+    v = -1;
+    cr_assert_eq(srv_parse_decimal("65536", 65535, &v), -1);
+    cr_assert_eq(srv_parse_decimal("33", 32, &v), -1);
+    cr_assert_eq(srv_parse_decimal("7", 5, &v), -1, "one digit above a maximum below 9");
+    cr_assert_eq(srv_parse_decimal("1", 0, &v), -1);
+    cr_assert_eq(srv_parse_decimal("9223372036854775808", INT64_MAX, &v), -1, "no overflow");
+    cr_assert_eq(srv_parse_decimal("", 10, &v), -1);
+    cr_assert_eq(srv_parse_decimal("+1", 10, &v), -1);
+    cr_assert_eq(srv_parse_decimal("1 ", 10, &v), -1);
+    cr_assert_eq(v, -1, "a refused text leaves *out alone");
 }
