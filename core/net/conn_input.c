@@ -151,25 +151,25 @@ static int forwarded_scheme(srv_request_t *v)
         {"x-forwarded-ssl", "on"},
         {"x-forwarded-protocol", "ssl"},
     };
-    const char *scheme = NULL;
+    int secure = -1; /* no header yet */
     size_t i, k;
 
     for (i = 0; i < v->nheaders; i++) {
         const srv_header_t *h = &v->headers[i];
 
         for (k = 0; k < sizeof(hdrs) / sizeof(hdrs[0]); k++) {
-            const char *s;
+            int s;
 
             if (!srv_http_ieq(h->name.p, h->name.len, hdrs[k].name))
                 continue;
-            s = srv_http_ieq(h->value.p, h->value.len, hdrs[k].secure) ? "https" : "http";
-            if (scheme != NULL && strcmp(scheme, s) != 0)
+            s = srv_http_ieq(h->value.p, h->value.len, hdrs[k].secure);
+            if (secure >= 0 && s != secure)
                 return -1;
-            scheme = s;
+            secure = s;
         }
     }
-    if (scheme != NULL)
-        v->url_scheme = scheme;
+    if (secure == 1)
+        v->url_scheme = "https";
     return 0;
 }
 
