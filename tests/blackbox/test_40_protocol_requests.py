@@ -309,6 +309,8 @@ def test_a_proxy_on_loopback_tells_the_scheme(shared_echo):
     assert scheme(shared_echo, b"X-Forwarded-Protocol: ssl") == "https"
     assert scheme(shared_echo, b"X-Forwarded-Proto: https",
                   b"X-Forwarded-Ssl: on") == "https"
+    # a list from chained proxies is not "https": gunicorn compares the whole value too
+    assert scheme(shared_echo, b"X-Forwarded-Proto: https, http") == "http"
 
 
 @pytest.mark.parametrize("headers", [
