@@ -529,6 +529,17 @@ int srv_config_validate(const srv_config_t *cfg, char *err, size_t errlen)
                 return SRV_ECONFIG;
             }
     }
+    if (SRV_CFG_INT(cfg, reload) && SRV_CFG_INT(cfg, preload)) {
+        char a[300], b[300];
+
+        srv__config_errf(
+            err, errlen,
+            "reload (%s) and preload (%s) are both on: a reload imports the app again in new "
+            "workers, and with preload the master imports it once; turn one off",
+            srv_config_where_str(&cfg->where[SRV_K_reload], SRV_K_reload, a, sizeof(a)),
+            srv_config_where_str(&cfg->where[SRV_K_preload], SRV_K_preload, b, sizeof(b)));
+        return SRV_ECONFIG;
+    }
     if (SRV_CFG_INT(cfg, builtin) >= 0 && SRV_CFG_STR(cfg, app)[0] != '\0' &&
         cfg->where[SRV_K_builtin].src == cfg->where[SRV_K_app].src) {
         char a[300], b[300];

@@ -184,6 +184,11 @@ typedef struct srv_app_s {
      * is (for Python, its stack). Called on a helper thread that may block;
      * never on the loop thread. */
     void (*report_stuck)(void *data, uint64_t ident);
+    /* Whether a file of the app's code changed since the last call (the
+     * first call after the load compares with the load): 1 with the
+     * file's name in file (cap bytes), else 0. For `reload`; called once a
+     * second on a helper thread, never on the loop thread. */
+    int (*changed)(void *data, char *file, size_t cap);
 
     /* Optional, for an app that lives in another program (srv's hosted
      * Python): called in each new worker process of the prefork master,

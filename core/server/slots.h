@@ -29,7 +29,8 @@ typedef struct srv_worker_slot_s {
     srv_atomic_int_t busy;       /* requests queued or running in the app */
     srv_atomic_int_t requests;   /* requests answered (wraps) */
     srv_atomic_int_t generation; /* which reload this worker belongs to */
-    char pad[64 - 7 * sizeof(srv_atomic_int_t)];
+    srv_atomic_int_t changed;    /* the app's code changed (reload): the worker asks for a reload */
+    char pad[64 - 8 * sizeof(srv_atomic_int_t)];
 } srv_worker_slot_t;
 
 #define SRV_MAX_WORKERS 1024

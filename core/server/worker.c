@@ -753,10 +753,13 @@ int srv_worker_run(srv_worker_t *w)
     }
     if (w->env.on_ready != NULL)
         w->env.on_ready(w->env.data);
+    srv__worker_watch_start(w);
     /* A stop asked for before the loop ran is still pending in stop_mode. */
     if (srv_atomic_load(&w->stop_mode) != 0)
         uv_async_send(&w->notify);
     uv_run(&w->loop, UV_RUN_DEFAULT);
+    if (!w->stuck) /* it may wait for the interpreter a stuck thread holds */
+        srv__worker_watch_stop(w);
     srv__pool_stop(w, !w->stuck);
     /* A reporter still blocked is left behind with the stuck thread. */
     if (w->reporter_started && srv_atomic_load(&w->reporter_done))

@@ -45,6 +45,9 @@ typedef struct srv_worker_env_s {
      * request past its timeout); it stops accepting and drains right
      * after. Loop thread. */
     void (*on_retire)(void *data, const char *why);
+    /* The app's code changed (`reload`); the slot says so too. The
+     * watcher's thread. */
+    void (*on_changed)(void *data);
 } srv_worker_env_t;
 
 typedef struct srv_listener_s {
@@ -173,6 +176,14 @@ struct srv_worker_s {
     uint64_t reporter_ident;
     int reporter_started;
     srv_atomic_int_t reporter_done;
+
+    /* A thread that asks the app once a second whether its code changed
+     * (`reload`, app.changed). */
+    uv_thread_t watcher;
+    uv_mutex_t watch_lock;
+    uv_cond_t watch_cond;
+    int watch_stop;      /* watch_lock */
+    int watcher_started; /* loop thread */
 };
 
 /* Creates a worker for cfg and app on the given sockets (borrowed array;
@@ -205,6 +216,12 @@ void srv__worker_wake(srv_worker_t *w);
  * thread (the app may need a lock the stuck thread holds). Once per
  * worker: it retires after that. Loop thread. */
 void srv__worker_report_stuck(srv_worker_t *w, uint64_t ident);
+
+/* `reload`: starts the thread that asks the app whether its code changed
+ * (when reload is on, the app can tell, and a master listens), and stops
+ * it. Loop thread, outside the loop. */
+void srv__worker_watch_start(srv_worker_t *w);
+void srv__worker_watch_stop(srv_worker_t *w);
 
 /* Tells the siblings how many connections this worker holds (they balance
  * accepts by it). Loop thread; one atomic store per connection. */

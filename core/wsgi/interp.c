@@ -22,7 +22,7 @@
 /* Python code the bridge needs: importing the app as gunicorn does, and
  * formatting tracebacks. Kept in Python because it is Python's job. */
 static const char helper_source[] =
-    "import ast, importlib, sys, traceback\n"
+    "import ast, importlib, os, sys, traceback\n"
     "\n"
     "class RequestBodyError(OSError):\n"
     "    '''The request body was malformed, truncated, too large or too slow.'''\n"
@@ -75,6 +75,37 @@ static const char helper_source[] =
     "        raise AppImportError('Application object %r in %r must be callable.'\n"
     "                             % (obj, module_name))\n"
     "    return app\n"
+    "\n"
+    "class Watch:\n"
+    "    '''reload: the files of the loaded modules and the extra ones, by mtime.'''\n"
+    "    def __init__(self, extra):\n"
+    "        self.extra = extra\n"
+    "        self.mtimes = {}\n"
+    "        self.changed()\n"
+    "\n"
+    "    def files(self):\n"
+    "        for m in list(sys.modules.values()):\n"
+    "            try:\n"
+    "                f = m.__file__\n"
+    "            except Exception:\n"
+    "                continue\n"
+    "            if isinstance(f, str):\n"
+    "                yield f\n"
+    "        yield from self.extra\n"
+    "\n"
+    "    def changed(self):\n"
+    "        '''The first file whose mtime changed since the last call, or None;\n"
+    "        a file seen for the first time (a module imported since) is noted.'''\n"
+    "        found = None\n"
+    "        for f in self.files():\n"
+    "            try:\n"
+    "                t = os.stat(f).st_mtime_ns\n"
+    "            except OSError:\n"
+    "                continue\n"
+    "            if self.mtimes.setdefault(f, t) != t:\n"
+    "                self.mtimes[f] = t\n"
+    "                found = found or f\n"
+    "        return found\n"
     "\n"
     "def format_exc(tp, value, tb):\n"
     "    if isinstance(value, AppImportError):\n"
@@ -196,6 +227,7 @@ void srv__wsgi_drop_gil(void)
 static void free_state(srv_wsgi_t *w)
 {
     Py_CLEAR(w->callable);
+    Py_CLEAR(w->watch);
     Py_CLEAR(w->format_exc);
     Py_CLEAR(w->body_error);
     Py_CLEAR(w->errors_stream);
@@ -326,6 +358,57 @@ static int gc_freeze(void)
     return r != NULL ? 0 : -1;
 }
 
+/* reload: notes the modification times of the app's files now (the
+ * modules loaded, and reload_extra_files). GIL held. */
+static int start_watch(srv_wsgi_t *w)
+{
+    const srv_cval_t *extra = &w->cfg->v[SRV_K_reload_extra_files];
+    PyObject *list = PyList_New((Py_ssize_t)extra->nlist); /* new ref */
+    size_t i;
+
+    if (list == NULL)
+        return -1;
+    for (i = 0; i < extra->nlist; i++) {
+        PyObject *s = PyUnicode_DecodeFSDefault(extra->list[i]); /* new ref */
+
+        if (s == NULL) {
+            Py_DECREF(list);
+            return -1;
+        }
+        PyList_SET_ITEM(list, (Py_ssize_t)i, s); /* steals s */
+    }
+    w->watch = PyObject_CallMethod(w->helpers, "Watch", "O", list);
+    Py_DECREF(list);
+    return w->watch != NULL ? 0 : -1;
+}
+
+/* app.changed: asks the Watch. Takes the GIL; a helper thread. */
+static int changed(void *data, char *file, size_t cap)
+{
+    srv_wsgi_t *w = data;
+    PyGILState_STATE g;
+    PyObject *r, *b = NULL; /* new refs */
+    int rc = 0;
+
+    if (w->watch == NULL)
+        return 0;
+    g = PyGILState_Ensure();
+    r = PyObject_CallMethod(w->watch, "changed", NULL);
+    if (r == NULL) {
+        srv__wsgi_log_exception(w, "reload: cannot look at the app's files:", 0);
+    } else if (r != Py_None) {
+        /* The name as the file system has it (undecodable bytes too). */
+        b = PyUnicode_EncodeFSDefault(r);
+        snprintf(file, cap, "%s", b != NULL ? PyBytes_AS_STRING(b) : "a file");
+        rc = 1;
+    }
+    PyErr_Clear();
+    Py_XDECREF(b);
+    Py_XDECREF(r);
+    PyGILState_Release(g);
+    return rc;
+}
+
 /* Initialises Python and imports the app into w. */
 static int load(srv_wsgi_t *w)
 {
@@ -395,6 +478,8 @@ static int load(srv_wsgi_t *w)
         goto out;
     w->callable = PyObject_CallMethod(w->helpers, "import_app", "O", specobj);
     if (w->callable == NULL)
+        goto out;
+    if (SRV_CFG_INT(cfg, reload) && start_watch(w) != 0)
         goto out;
     if (SRV_CFG_INT(cfg, gc_freeze) && gc_freeze() != 0)
         goto out;
@@ -522,6 +607,7 @@ int srv_wsgi_app(const srv_config_t *cfg, srv_app_t *app)
     app->fork_child = fork_child;
     app->thread_ident = thread_ident;
     app->report_stuck = report_stuck;
+    app->changed = changed;
     return 0;
 }
 

@@ -52,6 +52,7 @@ typedef struct srv_wsgi_s {
     PyObject *callable;      /* the app (owned) */
     PyObject *helpers;       /* the _srv helper module (owned) */
     PyObject *format_exc;    /* _srv.format_exc (owned) */
+    PyObject *watch;         /* _srv.Watch for reload, or NULL (owned) */
     PyObject *body_error;    /* _srv.RequestBodyError, an OSError (owned) */
     PyObject *errors_stream; /* wsgi.errors (owned) */
     PyObject *script_name;   /* SCRIPT_NAME (owned str) */

@@ -51,6 +51,7 @@ typedef struct master_s {
     int64_t stop_deadline;
     int reloading;
     int64_t reload_deadline;
+    int code_changed; /* a worker saw the app's code change (reload): reload when idle */
     int announced;
     int boot_failures;
     int64_t respawn_after;
@@ -126,6 +127,7 @@ static int spawn(master_t *m)
     srv_atomic_store(&s->requests, 0);
     srv_atomic_store(&s->heartbeat, (int)(now_ms() / 1000));
     srv_atomic_store(&s->generation, m->generation);
+    srv_atomic_store(&s->changed, 0);
     m->ctx.cfg = m->cfg;
     m->ctx.self = (size_t)i;
     if (app->fork_prepare != NULL)
@@ -237,7 +239,8 @@ static void reap(master_t *m)
     }
 }
 
-/* Reads the slots: workers that became ready, or that retire. */
+/* Reads the slots: workers that became ready, that retire, or that saw
+ * the app's code change. */
 static void check_slots(master_t *m, int64_t now)
 {
     int i;
@@ -252,7 +255,17 @@ static void check_slots(master_t *m, int64_t now)
         if (s == SRV_SLOT_READY && p->state == P_STARTING) {
             p->state = P_READY;
             m->boot_failures = 0;
-        } else if (s == SRV_SLOT_RETIRING && (p->state == P_READY || p->state == P_STARTING)) {
+        }
+        if (srv_atomic_load(&m->ctx.slots->slot[i].changed)) {
+            /* Only the word of a serving worker of the latest generation
+             * counts: the others see a change a reload has already taken
+             * (each worker looks on its own, a second apart at most), or
+             * drain. */
+            srv_atomic_store(&m->ctx.slots->slot[i].changed, 0);
+            if (p->state == P_READY && p->generation == m->generation)
+                m->code_changed = 1;
+        }
+        if (s == SRV_SLOT_RETIRING && (p->state == P_READY || p->state == P_STARTING)) {
             /* It drains by itself; a replacement starts now (maintain). */
             p->state = P_RETIRING;
             p->kill_at = now + SRV_CFG_INT(m->cfg, graceful_timeout) * 1000 + KILL_MARGIN_MS;
@@ -355,15 +368,19 @@ static void warn_restart_keys(const master_t *m, const srv_config_t *cfg)
         warn_keys(m->cfg, cfg, app_keys, sizeof(app_keys) / sizeof(app_keys[0]));
 }
 
-static void begin_reload(master_t *m)
+/* A reload: new workers start, and the old ones stop once the new ones
+ * serve. SIGHUP reads the configuration again first; a change in the
+ * app's code (reload) keeps it. */
+static void begin_reload(master_t *m, int reread)
 {
-    srv_config_t *cfg;
+    srv_config_t *cfg = NULL;
 
     if (m->stopping)
         return;
-    srv_log_info("Reloading (SIGHUP)");
+    srv_log_info(reread ? "Reloading (SIGHUP)" : "Reloading (the app's code changed)");
     srv__plat_notify("RELOADING=1");
-    cfg = srv__plat_reload_config();
+    if (reread)
+        cfg = srv__plat_reload_config();
     if (cfg != NULL) {
         if (m->nowned < sizeof(m->owned) / sizeof(m->owned[0])) {
             warn_restart_keys(m, cfg);
@@ -450,7 +467,7 @@ static void handle_signals(master_t *m)
                 begin_stop(m, 0);
                 break;
             case SIGHUP:
-                begin_reload(m);
+                begin_reload(m, 1);
                 break;
             case SIGTTIN:
                 if (m->target < SRV_MAX_WORKERS)
@@ -536,6 +553,10 @@ int srv__plat_master(const srv_child_ctx_t *ctx)
                         kill(m->procs[i].pid, SIGKILL);
         } else {
             check_reload(m, now);
+            if (m->code_changed && !m->reloading) {
+                m->code_changed = 0;
+                begin_reload(m, 0);
+            }
             maintain(m, now);
         }
         if (!m->stopping && !m->announced && count(m, m->generation, 1 << P_READY) >= m->target) {

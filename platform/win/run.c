@@ -55,6 +55,12 @@ int srv_run(const srv_config_t *cfg, const srv_app_t *app)
     int rc;
 
     memset(&s, 0, sizeof(s));
+    if (SRV_CFG_INT(cfg, reload)) {
+        /* One process: no new workers to load the changed code into. */
+        srv_log_error("reload is not available on Windows, where srv runs one process: "
+                      "restart srv to load changed code, or turn reload off");
+        return SRV_ECONFIG;
+    }
     rc = srv__serve_open(&s, cfg);
     if (rc != 0)
         return rc;

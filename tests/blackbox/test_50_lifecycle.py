@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from srvtest import SLOW, SRV_BIN, Reader, Server, get, request, run_srv, wait_until
+from srvtest import SLOW, SRV_BIN, WRAPPER, Reader, Server, get, request, run_srv, wait_until
 
 
 # ---- startup and stop ----
@@ -155,6 +155,22 @@ def test_bad_config_file_is_named_and_nothing_starts(tmp_path, ini, message):
     out = run_srv("-c", str(path), "--builtin", "hello", "-b", "127.0.0.1:0")
     assert out.returncode == 2
     assert re.search(message, out.stderr), out.stderr
+    assert "Listening" not in out.stderr
+
+
+def test_reload_and_preload_together_are_refused(tmp_path):
+    path = tmp_path / "srv.ini"
+    path.write_text("[srv]\nreload = true\npreload = true\n")
+    out = run_srv("--check-config", str(path))
+    assert out.returncode == 2
+    assert "reload (%s:2) and preload (%s:3) are both on" % (path, path) in out.stderr, out.stderr
+
+
+@pytest.mark.skipif(not WRAPPER, reason="srv on Windows is one process")
+def test_reload_is_refused_on_windows():
+    out = run_srv("--reload", "--builtin", "hello", "-b", "127.0.0.1:0")
+    assert out.returncode == 2, out
+    assert "reload is not available on Windows" in out.stderr
     assert "Listening" not in out.stderr
 
 

@@ -280,6 +280,68 @@ def test_failed_reload_keeps_the_old_workers(tmp_path):
         assert get(srv).body.startswith(b"one ")
 
 
+def _change(path, text):
+    """Writes text to path and moves its mtime a second on: a change seen
+    whatever the file system's timestamp granularity."""
+    path.write_text(text)
+    st = path.stat()
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000_000))
+
+
+def test_reload_loads_changed_code_once(tmp_path):
+    app = tmp_path / "reloadable.py"
+    _write_app(app, "one")
+    with Prefork("--reload", workers=2, app="reloadable:app", chdir=str(tmp_path)) as srv:
+        old = srv.wait_serving(2)
+        assert get(srv).body.startswith(b"one ")
+        _change(app, app.read_text().replace("'one'", "'two'"))
+        srv.wait_for_line(r"Reload: .*reloadable\.py changed")
+        srv.wait_for_line(r"Reload complete: 2 new workers", timeout=20)
+        new = srv.wait_workers(2, exclude=old)
+        body = get(srv).body.split()
+        assert body[0] == b"two" and int(body[1]) in new
+        # Both old workers may see the change: it is one reload. The new
+        # workers, which loaded it, do not ask for another.
+        time.sleep(2.5 * SLOW)
+        assert srv.log().count("Reloading (the app's code changed)") == 1, srv.log()
+        assert sorted(srv.worker_pids()) == sorted(new)
+
+
+def test_reload_keeps_the_old_workers_while_the_code_is_broken(tmp_path):
+    app = tmp_path / "reloadable.py"
+    _write_app(app, "one")
+    good = app.read_text()
+    with Prefork("--reload", workers=1, app="reloadable:app", chdir=str(tmp_path)) as srv:
+        old = srv.wait_serving(1)
+        _change(app, "def app(environ, start_response):\n    return [b'half-saved'\n")
+        srv.wait_for_line(r"Reload failed", timeout=30)
+        assert "SyntaxError" in srv.log()
+        assert srv.wait_workers(1) == old
+        assert get(srv).body.startswith(b"one ")
+        # The old worker noted the broken file: the fix is the next change.
+        _change(app, good.replace("'one'", "'three'"))
+        srv.wait_for_line(r"Reload complete: 1 new workers", timeout=30)
+        srv.wait_workers(1, exclude=old)
+        assert get(srv).body.startswith(b"three ")
+
+
+def test_reload_watches_extra_files_and_drops_nothing(tmp_path):
+    data = tmp_path / "data.txt"
+    data.write_text("a")
+    with Prefork("--reload", "--reload-extra-file", str(data), workers=2) as srv:
+        old = srv.wait_serving(2)
+        time.sleep(1.5 * SLOW)  # a look or more at the unchanged files
+        assert "Reload:" not in srv.log()
+        with Load(srv) as load:
+            load.wait_ok(200)
+            _change(data, "b")
+            srv.wait_for_line(r"Reload: .*data\.txt changed")
+            srv.wait_for_line(r"Reload complete", timeout=20)
+            new = srv.wait_workers(2, exclude=old)
+            assert wait_until(lambda: load.pids & set(new))
+        assert load.errors == [], load.errors[:5]
+
+
 def test_hup_under_load_drops_nothing():
     with Prefork(workers=2) as srv:
         first = srv.wait_serving(2)

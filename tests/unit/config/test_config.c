@@ -435,6 +435,17 @@ Test(config, app_and_builtin)
                        "%s", err);
 }
 
+Test(config, reload_refuses_preload)
+{
+    cr_assert_eq(srv_config_set(cfg, "reload", "true", SRV_SRC_CLI, err, sizeof(err)), 0);
+    cr_assert_eq(srv_config_validate(cfg, err, sizeof(err)), 0, "%s", err);
+    cr_assert_eq(srv_config_set(cfg, "preload", "yes", SRV_SRC_ENV, err, sizeof(err)), 0);
+    cr_assert_eq(srv_config_validate(cfg, err, sizeof(err)), SRV_ECONFIG);
+    cr_assert_not_null(strstr(err, "reload (command line --reload) and preload "
+                                   "(environment SRV_PRELOAD) are both on"),
+                       "%s", err);
+}
+
 Test(config, same_compares_values_of_every_type)
 {
     srv_config_t *other = NULL;
