@@ -153,6 +153,8 @@ static const char *allowed_str(int k, char *buf, size_t len)
             snprintf(buf, len, "text with %%(x)s atoms, see --help");
         else if (k == SRV_K_umask)
             snprintf(buf, len, "an octal mode such as 0022");
+        else if (k == SRV_K_raw_env)
+            snprintf(buf, len, "NAME=VALUE, such as DJANGO_SETTINGS_MODULE=site.settings");
         else
             snprintf(buf, len, "any text");
         break;
@@ -269,6 +271,10 @@ static int check_item(int k, const char *s, const char **why)
 
         return srv_netmask_parse(s, &m, why) == 0 ? 0 : -1;
     }
+    if (k == SRV_K_raw_env && (s[0] == '=' || strchr(s, '=') == NULL)) {
+        *why = "not NAME=VALUE";
+        return -1;
+    }
     if (k == SRV_K_access_log_format)
         return srv_accesslog_check(s, why) == 0 ? 0 : -1;
     if (k == SRV_K_umask && s[0] != '\0') {
@@ -300,7 +306,8 @@ static int list_append(int k, srv_cval_t *v, const char *s, const char **why)
     const char *p = s;
 
     for (;;) {
-        const char *e = strchr(p, ',');
+        /* raw_env: NAME=VALUE, whose value may hold commas. */
+        const char *e = k == SRV_K_raw_env ? NULL : strchr(p, ',');
         size_t a = 0, b = e ? (size_t)(e - p) : strlen(p);
         char *item, **nl;
 

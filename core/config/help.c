@@ -7,9 +7,11 @@
 #include "config/config.h"
 #include "config/config_int.h"
 
-static const char *type_name(srv_ctype_t t)
+static const char *type_name(int k)
 {
-    switch (t) {
+    if (k == SRV_K_raw_env)
+        return "list (repeat; a comma belongs to the value)";
+    switch (srv_keys[k].type) {
     case SRV_CT_INT:
         return "integer";
     case SRV_CT_SIZE:
@@ -167,7 +169,7 @@ void srv_config_markdown(FILE *out)
         fprintf(out, "- flag: `%s`", srv__config_flag(k));
         if (ki->shrt)
             fprintf(out, ", `-%c`", ki->shrt);
-        fprintf(out, "\n- environment: `%s`\n- type: %s", env, type_name(ki->type));
+        fprintf(out, "\n- environment: `%s`\n- type: %s", env, type_name(k));
         if (ki->type == SRV_CT_ENUM)
             fprintf(out, " `%s`", ki->choices);
         if (ki->type == SRV_CT_INT || ki->type == SRV_CT_SIZE)

@@ -358,6 +358,39 @@ static int gc_freeze(void)
     return r != NULL ? 0 : -1;
 }
 
+/* raw_env: each NAME=VALUE into os.environ, which sets the process's
+ * environment too (for the C libraries the app uses, and its children).
+ * GIL held. */
+static int set_environ(const srv_config_t *cfg)
+{
+    const srv_cval_t *env = &cfg->v[SRV_K_raw_env];
+    PyObject *os, *environ = NULL; /* new refs */
+    size_t i;
+    int rc = -1;
+
+    if (env->nlist == 0)
+        return 0;
+    os = PyImport_ImportModule("os");
+    if (os != NULL)
+        environ = PyObject_GetAttrString(os, "environ");
+    for (i = 0; environ != NULL && i < env->nlist; i++) {
+        const char *item = env->list[i], *eq = strchr(item, '=');        /* checked: there is one */
+        PyObject *k = PyUnicode_DecodeFSDefaultAndSize(item, eq - item); /* new ref */
+        PyObject *v = k != NULL ? PyUnicode_DecodeFSDefault(eq + 1) : NULL; /* new ref */
+        int r = v != NULL ? PyObject_SetItem(environ, k, v) : -1;
+
+        Py_XDECREF(k);
+        Py_XDECREF(v);
+        if (r != 0)
+            goto out;
+    }
+    rc = environ != NULL ? 0 : -1;
+out:
+    Py_XDECREF(environ);
+    Py_XDECREF(os);
+    return rc;
+}
+
 /* reload: notes the modification times of the app's files now (the
  * modules loaded, and reload_extra_files). GIL held. */
 static int start_watch(srv_wsgi_t *w)
@@ -430,6 +463,8 @@ static int load(srv_wsgi_t *w)
         cwd[0] = '\0';
     if (start_python(cfg) != 0)
         return SRV_EAPP;
+    if (set_environ(cfg) != 0)
+        goto out;
     /* As gunicorn: pythonpath entries, then the working directory, first. */
     for (i = pp->nlist; i > 0; i--)
         if (sys_path_insert(pp->list[i - 1]) != 0)

@@ -348,7 +348,7 @@ static const int restart_keys[] = {
 };
 static const int app_keys[] = {
     SRV_K_app,   SRV_K_chdir,           SRV_K_pythonpath, SRV_K_root_path,
-    SRV_K_debug, SRV_K_switch_interval, SRV_K_gc_freeze,
+    SRV_K_debug, SRV_K_switch_interval, SRV_K_gc_freeze,  SRV_K_raw_env,
 };
 
 static void warn_keys(const srv_config_t *old, const srv_config_t *cfg, const int *keys, size_t n)

@@ -146,6 +146,7 @@ def test_check_config_ok(tmp_path):
     ("[srv]\nloglevel = loud\n", r"srv\.ini:2: loglevel = 'loud': not one of the choices \(allowed: debug, info"),
     ("[srv]\nbind = ::1:80\n", r"srv\.ini:2: bind = '::1:80': .*brackets"),
     ("[srv]\nlimit_request_head = 12parsecs\n", r"srv\.ini:2: limit_request_head = '12parsecs': not a size"),
+    ("[srv]\nraw_env = DEBUG\n", r"srv\.ini:2: raw_env = 'DEBUG': not NAME=VALUE \(allowed: NAME=VALUE"),
     ("[gunicorn]\nworkers = 2\n", r"srv\.ini:2: unknown section \[gunicorn\]"),
     ("[srv]\nworkers\n", r"srv\.ini:2: syntax error"),
 ])

@@ -601,6 +601,16 @@ def test_busy_worker_leaves_new_connections_to_its_sibling(path):
 
 # ---- preload ----
 
+@pytest.mark.parametrize("preload", [False, True])
+def test_env_is_set_before_the_app_is_imported(preload):
+    args = ["-e", "PREFORK_APP_VERSION=a,b=c", "--env", "SRV_TEST_UNUSED="]
+    with Prefork(*args + (["--preload"] if preload else []), workers=2) as srv:
+        srv.wait_serving(2)
+        answers = [srv.who() for _ in range(6)]
+        assert {a["version"] for a in answers} == {"a,b=c"}
+        assert (answers[0]["import_pid"] == srv.pid) == preload
+
+
 def test_preload_imports_once_in_the_master():
     with Prefork("--preload", workers=2) as srv:
         pids = srv.wait_serving(2)

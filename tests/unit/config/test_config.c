@@ -66,7 +66,10 @@ Test(config, every_key_from_every_source)
             snprintf(v, sizeof(v), "%.*s", (int)strcspn(ki->choices, "|"), ki->choices);
             break;
         case SRV_CT_LIST:
-            snprintf(v, sizeof(v), "%s", k == SRV_K_forwarded_allow_ips ? "::1" : "[::1]:9000");
+            snprintf(v, sizeof(v), "%s",
+                     k == SRV_K_forwarded_allow_ips ? "::1"
+                     : k == SRV_K_raw_env           ? "A=b"
+                                                    : "[::1]:9000");
             break;
         default:
             snprintf(v, sizeof(v), "%s",
@@ -163,6 +166,8 @@ Test(config, bad_values_name_key_value_and_allowed)
         {"forwarded_allow_ips", "10.0.0.0/33", "BITS 0..32"},
         {"forwarded_allow_ips", "10.1.0.0/8", "bits set past"},
         {"forwarded_allow_ips", "127.0.0.1,,::1", "empty list item"},
+        {"raw_env", "DEBUG", "not NAME=VALUE (allowed: NAME=VALUE"},
+        {"raw_env", "=1", "not NAME=VALUE"},
         {"access_log_format", "%(zz)s", "unknown atom"},
         {"access_log_format", "%(h)d", "%(x)s"},
         {"access_log_format", "100%", "%%"},
@@ -433,6 +438,21 @@ Test(config, app_and_builtin)
     cr_assert_not_null(strstr(err, "app 'site:app' (command line --app) and builtin 'echo' "
                                    "(command line --builtin) are both set: keep one"),
                        "%s", err);
+}
+
+Test(config, raw_env_keeps_commas_and_equals_in_the_value)
+{
+    cr_assert_eq(srv_config_set(cfg, "raw_env", "ALLOWED_HOSTS=a.example, b.example", SRV_SRC_CLI,
+                                err, sizeof(err)),
+                 0, "%s", err);
+    cr_assert_eq(srv_config_set(cfg, "raw_env", "OPTS=x=1,y=2", SRV_SRC_CLI, err, sizeof(err)), 0,
+                 "%s", err);
+    cr_assert_eq(srv_config_set(cfg, "raw_env", "EMPTY=", SRV_SRC_CLI, err, sizeof(err)), 0, "%s",
+                 err);
+    cr_assert_eq(cfg->v[SRV_K_raw_env].nlist, 3);
+    cr_assert_str_eq(cfg->v[SRV_K_raw_env].list[0], "ALLOWED_HOSTS=a.example, b.example");
+    cr_assert_str_eq(cfg->v[SRV_K_raw_env].list[1], "OPTS=x=1,y=2");
+    cr_assert_str_eq(cfg->v[SRV_K_raw_env].list[2], "EMPTY=");
 }
 
 Test(config, reload_refuses_preload)
