@@ -139,10 +139,18 @@ void srv_config_print(const srv_config_t *cfg, FILE *out)
     fprintf(out, "[srv]\n");
     for (k = 0; k < SRV_NKEYS; k++) {
         char where[300];
+        size_t i;
 
+        srv_config_where_str(&cfg->where[k], k, where, sizeof(where));
+        if (k == SRV_K_raw_env && cfg->v[k].nlist > 1) {
+            /* Its values may hold commas: one line each, as in a file. */
+            for (i = 0; i < cfg->v[k].nlist; i++)
+                fprintf(out, "%s = %s  ; %s\n", srv_keys[k].name, cfg->v[k].list[i], where);
+            continue;
+        }
         fprintf(out, "%s = ", srv_keys[k].name);
         print_value(cfg, k, out);
-        fprintf(out, "  ; %s\n", srv_config_where_str(&cfg->where[k], k, where, sizeof(where)));
+        fprintf(out, "  ; %s\n", where);
     }
 }
 

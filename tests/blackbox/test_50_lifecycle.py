@@ -118,6 +118,22 @@ def test_print_config_shows_values_and_sources(tmp_path):
     assert "graceful_timeout = 30  ; default" in lines
 
 
+def test_print_config_gives_each_env_item_its_line(tmp_path):
+    """raw_env values may hold commas: printed as one list they would read
+    back as other variables."""
+    ini = tmp_path / "srv.ini"
+    ini.write_text("[srv]\nraw_env = ALLOWED_HOSTS=a,b\nraw_env = MODE=dev\n")
+    out = run_srv("-c", str(ini), "--print-config")
+    assert out.returncode == 0, out.stderr
+    lines = [l for l in out.stdout.splitlines() if l.startswith("raw_env")]
+    assert lines == ["raw_env = ALLOWED_HOSTS=a,b  ; %s:3" % ini,
+                     "raw_env = MODE=dev  ; %s:3" % ini], lines
+    ini.write_text("[srv]\n" + "".join(l.split("  ;")[0] + "\n" for l in lines))
+    again = run_srv("-c", str(ini), "--print-config")
+    assert [l.split("  ;")[0] for l in again.stdout.splitlines()
+            if l.startswith("raw_env")] == [l.split("  ;")[0] for l in lines]
+
+
 def test_port_in_the_environment_is_the_default_bind(tmp_path):
     """As gunicorn, for platforms that hand the port over in $PORT: it
     binds every interface on it, unless a bind is set anywhere."""
