@@ -364,7 +364,7 @@ static int gc_freeze(void)
 static int set_environ(const srv_config_t *cfg)
 {
     const srv_cval_t *env = &cfg->v[SRV_K_raw_env];
-    PyObject *os, *environ = NULL; /* new refs */
+    PyObject *os, *env_map = NULL; /* new refs (os.environ) */
     size_t i;
     int rc = -1;
 
@@ -372,21 +372,21 @@ static int set_environ(const srv_config_t *cfg)
         return 0;
     os = PyImport_ImportModule("os");
     if (os != NULL)
-        environ = PyObject_GetAttrString(os, "environ");
-    for (i = 0; environ != NULL && i < env->nlist; i++) {
+        env_map = PyObject_GetAttrString(os, "environ");
+    for (i = 0; env_map != NULL && i < env->nlist; i++) {
         const char *item = env->list[i], *eq = strchr(item, '=');        /* checked: there is one */
         PyObject *k = PyUnicode_DecodeFSDefaultAndSize(item, eq - item); /* new ref */
         PyObject *v = k != NULL ? PyUnicode_DecodeFSDefault(eq + 1) : NULL; /* new ref */
-        int r = v != NULL ? PyObject_SetItem(environ, k, v) : -1;
+        int r = v != NULL ? PyObject_SetItem(env_map, k, v) : -1;
 
         Py_XDECREF(k);
         Py_XDECREF(v);
         if (r != 0)
             goto out;
     }
-    rc = environ != NULL ? 0 : -1;
+    rc = env_map != NULL ? 0 : -1;
 out:
-    Py_XDECREF(environ);
+    Py_XDECREF(env_map);
     Py_XDECREF(os);
     return rc;
 }

@@ -76,11 +76,6 @@ static void on_retire(void *data, const char *why)
     poke_master(data);
 }
 
-static void on_changed(void *data)
-{
-    poke_master(data);
-}
-
 /* ---- Workers that exec (srv_app_t.worker_exec) ---- */
 
 srv_slot_table_t *srv__plat_slots_new(int for_exec, int *fd)
@@ -245,7 +240,7 @@ void srv__plat_child_main(const srv_child_ctx_t *ctx)
     env.self = ctx->self;
     env.on_ready = on_ready;
     env.on_retire = on_retire;
-    env.on_changed = on_changed;
+    env.on_changed = poke_master;
     /* The access log is opened before the switch of user (as the error log
      * was, by the master): log files may belong to root. */
     rc = srv__serve_worker_start(socks, ctx->cfg, ctx->app, &env);
