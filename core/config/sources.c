@@ -200,6 +200,15 @@ int srv_config_load_file(srv_config_t *cfg, const char *path, char *err, size_t 
     }
     text[n] = '\0';
     rc = srv_config_load_string(cfg, text, path, err, errlen);
+    n = strlen(path);
+    if (rc != 0 && n > 3 && strcmp(path + n - 3, ".py") == 0) {
+        /* Most likely a gunicorn.conf.py, given as it was to gunicorn. */
+        size_t used = strlen(err);
+
+        snprintf(err + used, errlen - used,
+                 " (srv reads INI files, not Python: a [srv] section of key = value lines, "
+                 "with gunicorn's names for the settings it shares; see srv --help)");
+    }
 out:
     srv_free(text);
     fclose(f);

@@ -191,6 +191,20 @@ def test_reload_is_refused_on_windows():
     assert "Listening" not in out.stderr
 
 
+def test_a_gunicorn_python_config_gets_a_hint(tmp_path):
+    text = 'workers = 3\nbind = "0.0.0.0:8000"\n'
+    py, ini = tmp_path / "gunicorn.conf.py", tmp_path / "srv.ini"
+    py.write_text(text)
+    ini.write_text(text)
+    out = run_srv("--check-config", str(py))
+    assert out.returncode == 2
+    assert "%s:2: bind = '\"0.0.0.0:8000\"'" % py in out.stderr, out.stderr
+    assert "srv reads INI files, not Python: a [srv] section" in out.stderr, out.stderr
+    out = run_srv("--check-config", str(ini))
+    assert out.returncode == 2 and "%s:2: bind" % ini in out.stderr, out.stderr
+    assert "not Python" not in out.stderr
+
+
 def test_check_config_fails_the_same_way(tmp_path):
     path = tmp_path / "srv.ini"
     path.write_text("[srv]\nthreads = 0\n")
