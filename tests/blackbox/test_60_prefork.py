@@ -328,7 +328,9 @@ def test_reload_keeps_the_old_workers_while_the_code_is_broken(tmp_path):
 def test_reload_watches_extra_files_and_drops_nothing(tmp_path):
     data = tmp_path / "data.txt"
     data.write_text("a")
-    with Prefork("--reload", "--reload-extra-file", str(data), workers=2) as srv:
+    # Relative to chdir (the prefork app's folder), as docs/config.md says.
+    rel = os.path.relpath(str(data), APPS)
+    with Prefork("--reload", "--reload-extra-file", rel, workers=2) as srv:
         old = srv.wait_serving(2)
         time.sleep(1.5 * SLOW)  # a look or more at the unchanged files
         assert "Reload:" not in srv.log()
