@@ -349,10 +349,13 @@ def thread_name(pid, tid):
         return f.read().strip()
 
 
+@pytest.mark.skipif(bool(SANITIZED), reason="wake-up counts, under a sanitizer")
 def test_a_response_written_whole_by_its_app_thread_does_not_wake_the_loop():
     """When the app thread wrote a keep-alive response whole, the loop is not
     woken for its end: it notes it when the client's next request wakes it.
-    So the loop thread sleeps once per request, not twice."""
+    So the loop thread sleeps once per request, not twice. Not under a
+    sanitizer: the slowed app thread releases after the client's next
+    request has come (a TSan run counted 1.85-2.25 sleeps per request)."""
     def sleeps_per_request(c, size, n=40):
         before = loop_wakeups(loop_thread)
         for _ in range(n):
