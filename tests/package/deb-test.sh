@@ -50,11 +50,15 @@ fi
 serves() {
     what=$1 expected=$2
     shift 2
+    # Emptied here, not only by the redirection: the child truncates the
+    # log when it runs, and until then the loop below would read the port
+    # of the server before (gone: connection refused). The pid makes sure.
+    : >"$log"
     /usr/bin/srv -b 127.0.0.1:0 -w 1 "$@" >"$log" 2>&1 &
     pid=$!
     port=""
     for _ in $(seq 1 100); do
-        port=$(sed -n 's/.*Listening at http:\/\/127\.0\.0\.1:\([0-9]*\) .*/\1/p' "$log")
+        port=$(sed -n "s/.*Listening at http:\/\/127\.0\.0\.1:\([0-9]*\) (pid $pid,.*/\1/p" "$log")
         [ -n "$port" ] && break
         sleep 0.1
     done
