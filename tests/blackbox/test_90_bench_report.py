@@ -176,3 +176,36 @@ def _alive(pid):
             return f.read().split(") ", 1)[1][0] != "Z"  # a zombie is gone but unreaped
     except OSError:
         return False
+
+
+def test_a_stop_signal_while_a_server_starts_still_stops_it(tmp_path, monkeypatch):
+    """A SIGTERM that lands after the server's exec but before Popen
+    returned (a TSan CI run hit it) must not leave the server running: the
+    run ends once the server is on the list that stop_all stops."""
+    real_popen = subprocess.Popen
+
+    def popen_then_signal(*args, **kwargs):
+        p = real_popen(*args, **kwargs)
+        os.kill(os.getpid(), signal.SIGTERM)  # its handler runs before this returns
+        return p
+
+    old = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGHUP)}
+    monkeypatch.setattr(bc.subprocess, "Popen", popen_then_signal)
+    proc = None
+    try:
+        bc.install_stop_handlers()
+        with pytest.raises(SystemExit) as ended:
+            bc.Running(["sleep", "30"], str(tmp_path), None, str(tmp_path / "log"))
+        assert ended.value.code == 128 + signal.SIGTERM
+        started = [r for r in bc.Running.started if r.proc.args == ["sleep", "30"]]
+        assert len(started) == 1, "the server started is not on the list stop_all stops"
+        proc = started[0].proc
+        bc.Running.stop_all()
+        assert proc.poll() is not None
+    finally:
+        for s, h in old.items():
+            signal.signal(s, h)
+        bc.Running.stop_signal = 0
+        if proc is not None and proc.poll() is None:
+            proc.kill()
+            proc.wait()
