@@ -209,3 +209,57 @@ def test_a_stop_signal_while_a_server_starts_still_stops_it(tmp_path, monkeypatc
         if proc is not None and proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_steal_is_the_share_of_all_cpu_time_the_host_took():
+    before = [100, 0, 50, 800, 10, 0, 5, 35]
+    after = [180, 0, 90, 970, 10, 0, 15, 135]  # 400 ticks, 100 of them stolen
+    assert bc.steal_pct(before, after) == 25.0
+    assert bc.steal_pct(before, before) == 0.0
+
+
+class _Args:
+    def __init__(self, max_steal, steal_retries):
+        self.max_steal, self.steal_retries = max_steal, steal_retries
+
+
+@pytest.mark.parametrize("steals,retries,kept,tries", [
+    ([30, 20, 25], 2, 20, 3),   # every try stolen: the least stolen is kept
+    ([30, 5, 1], 2, 5, 2),      # the first quiet try ends it
+    ([3], 2, 3, 1),             # quiet at once: no second try
+    ([30, 5], 0, 30, 1),        # retries off
+])
+def test_a_run_the_host_stole_from_is_tried_again(monkeypatch, steals, retries, kept, tries):
+    monkeypatch.setattr(bc, "STEAL_PAUSE_S", 0)
+    left = list(steals)
+    r = bc.low_steal_run(lambda: {"steal_pct": left.pop(0)}, _Args(10, retries))
+    assert (r["steal_pct"], r["tries"]) == (kept, tries)
+    assert len(left) == len(steals) - tries
+
+
+def test_report_tells_the_steal_of_each_run(tmp_path):
+    out = tmp_path / "r"
+    shutil.copytree(REFERENCE, out)
+    import json
+    with open(out / "results.json") as f:
+        report = json.load(f)
+    report["args"].update(max_steal=10.0, steal_retries=2)
+    for sc in report["scenarios"]:
+        for res in sc["results"]:
+            for runs in res.get("runs", {}).values():
+                for i, r in enumerate(runs):
+                    r["steal_pct"], r["tries"] = (40.0, 3) if i == 0 else (2.0, 1)
+    with open(out / "results.json", "w") as f:
+        json.dump(report, f)
+    run = subprocess.run([sys.executable, COMPARE, "--report", str(out)], capture_output=True,
+                         text=True, timeout=60)
+    assert run.returncode in (0, 3), run.stderr
+    md = (out / "results.md").read_text()
+    n = sum(len(runs) for sc in report["scenarios"] for res in sc["results"]
+            for runs in res.get("runs", {}).values())
+    first = sum(1 for sc in report["scenarios"] for res in sc["results"]
+                for runs in res.get("runs", {}).values() if runs)
+    assert ("over the %d runs kept: median 2%%, at most 40%% of the machine's CPU time. "
+            "%d runs were tried again for more than 10%%" % (n, first)) in md
+    assert "%d stayed above it." % first in md
+    assert "| CPU s | steal % |" in md
