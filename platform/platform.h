@@ -98,6 +98,10 @@ void srv_plat_runnable_close(int probe);
  * srv hosted by python3. argv's strings must not live in the original
  * argument area. Windows: nothing to do. */
 void srv_plat_set_cmdline(int argc, char **argv);
+/* From now on ps shows `srv: ROLE` and the rest of that command line, in a
+ * process whose command line srv_plat_set_cmdline() set (a worker shows
+ * `srv: worker N ...`). Otherwise, and on Windows, nothing. */
+void srv_plat_set_cmdline_role(const char *role);
 /* Names the calling thread for ps -L, top -H, gdb and perf (15 characters
  * at most). Windows: nothing. */
 void srv_plat_thread_name(const char *name);

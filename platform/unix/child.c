@@ -199,10 +199,13 @@ void srv__plat_child_main(const srv_child_ctx_t *ctx)
     srv_serve_t own;
     srv_serve_t *socks = ctx->serve;
     sigset_t all;
+    char role[32];
     int rc;
 
     g_ctx = ctx;
     g_started_ns = uv_hrtime();
+    snprintf(role, sizeof(role), "worker %d", (int)ctx->self);
+    srv_plat_set_cmdline_role(role); /* ps: srv: worker N ARGS */
     if (ctx->notify[0] >= 0)
         close(ctx->notify[0]);
     srv__plat_set_handler(SIGTERM, on_stop);

@@ -3,20 +3,46 @@
  * back the command the user typed, `srv ARGS`, by rewriting the original
  * argument area in place (as setproctitle does: Python copied its
  * arguments at start-up and no longer reads them), and names the process
- * srv for top, pgrep and pkill; and names threads by their role. */
+ * srv for top, pgrep and pkill. A worker then shows `srv: worker N ARGS`,
+ * as gunicorn's show `gunicorn: worker`. Threads are named by their
+ * role. */
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
 
 #include "platform.h"
 
+/* The argument area, and the arguments shown in it (set_cmdline's). */
+static char *g_area;
+static size_t g_room;
+static int g_argc;
+static char **g_argv;
+
+/* Writes first, then argv[1..], NUL-separated, into the area; what does
+ * not fit is left out (the bootstrap's arguments leave room). */
+static void show(const char *first)
+{
+    size_t used = 0;
+    int i;
+
+    for (i = 0; i < g_argc; i++) {
+        const char *s = i == 0 ? first : g_argv[i];
+        size_t n = strlen(s) + 1;
+
+        if (used + n > g_room)
+            break;
+        memmove(g_area + used, s, n);
+        used += n;
+    }
+    memset(g_area + used, 0, g_room - used);
+}
+
 void srv_plat_set_cmdline(int argc, char **argv)
 {
     unsigned long start = 0, end = 0;
     char buf[2048], *p;
-    size_t room, used = 0;
     FILE *f;
-    int i, field;
+    int field;
 
     prctl(PR_SET_NAME, "srv", 0, 0, 0);
     f = fopen("/proc/self/stat", "r");
@@ -32,24 +58,23 @@ void srv_plat_set_cmdline(int argc, char **argv)
     p = strrchr(buf, ')');
     for (field = 2; p != NULL && field < 48; field++)
         p = strchr(p + 1, ' ');
-    if (p == NULL || sscanf(p + 1, "%lu %lu", &start, &end) != 2 || end <= start)
+    if (p == NULL || sscanf(p + 1, "%lu %lu", &start, &end) != 2 || end <= start || argc < 1)
         return;
-    room = end - start;
-    for (i = 0; i < argc; i++) {
-        size_t n = strlen(argv[i]) + 1;
+    g_area = (char *)start;
+    g_room = end - start;
+    g_argc = argc;
+    g_argv = argv;
+    show(argv[0]);
+}
 
-        if (used + n > room)
-            return; /* cannot happen: the bootstrap's arguments were longer */
-        used += n;
-    }
-    p = (char *)start;
-    for (i = 0; i < argc; i++) {
-        size_t n = strlen(argv[i]) + 1;
+void srv_plat_set_cmdline_role(const char *role)
+{
+    char first[64];
 
-        memmove(p, argv[i], n);
-        p += n;
-    }
-    memset(p, 0, room - used);
+    if (g_area == NULL)
+        return;
+    snprintf(first, sizeof(first), "srv: %s", role);
+    show(first);
 }
 
 void srv_plat_thread_name(const char *name)

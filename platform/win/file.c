@@ -93,6 +93,11 @@ void srv_plat_set_cmdline(int argc, char **argv)
     (void)argv; /* srv.exe is srv.exe already */
 }
 
+void srv_plat_set_cmdline_role(const char *role)
+{
+    (void)role;
+}
+
 void srv_plat_thread_name(const char *name)
 {
     (void)name;

@@ -17,7 +17,7 @@ import time
 
 import pytest
 
-from srvtest import SRV_BIN, SLOW, WRAPPER, Reader, Server, get, rss_kb, wait_until
+from srvtest import SANITIZED, SRV_BIN, SLOW, WRAPPER, Reader, Server, get, rss_kb, wait_until
 
 pytestmark = pytest.mark.skipif(bool(WRAPPER), reason="prefork is the Unix server")
 
@@ -116,6 +116,33 @@ def test_workers_start_and_serve():
         assert seen <= set(pids)
         # The master only supervises: it has no connection and no app.
         assert all(srv.who()["import_pid"] != srv.pid for _ in range(5))
+
+
+def _cmdline(pid):
+    with open("/proc/%d/cmdline" % pid, "rb") as f:
+        return [a.decode() for a in f.read().split(b"\0") if a]
+
+
+@pytest.mark.skipif(bool(SANITIZED), reason="sanitizer builds embed Python: no hosted title")
+@pytest.mark.parametrize("preload", [False, True])
+def test_ps_tells_the_workers_from_the_master(preload):
+    """ps shows each worker as `srv: worker N` with the command's arguments
+    (gunicorn's show `gunicorn: worker`), whether it was started with exec
+    or forked from a master that preloaded the app; the master shows the
+    command as typed."""
+    with Prefork(*(["--preload"] if preload else []), workers=2) as srv:
+        pids = srv.wait_serving(2)
+        master = _cmdline(srv.pid)
+        assert os.path.basename(master[0]) == "srv", master
+        assert "prefork_app:app" in master
+        numbers = set()
+        for p in pids:
+            cmd = _cmdline(p)
+            m = re.fullmatch(r"srv: worker (\d+)", cmd[0])
+            assert m, cmd
+            numbers.add(m.group(1))
+            assert cmd[1:] == master[1:], (cmd, master)
+        assert len(numbers) == 2, numbers
 
 
 def test_web_concurrency_sets_the_default():
