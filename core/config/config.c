@@ -300,14 +300,14 @@ static void list_free(srv_cval_t *v)
     v->nlist = 0;
 }
 
-/* Appends the comma-separated items of s to v. */
+/* Appends the items of s to v: separated by commas for a LIST, s whole
+ * for LINES. */
 static int list_append(int k, srv_cval_t *v, const char *s, const char **why)
 {
     const char *p = s;
 
     for (;;) {
-        /* raw_env: NAME=VALUE, whose value may hold commas. */
-        const char *e = k == SRV_K_raw_env ? NULL : strchr(p, ',');
+        const char *e = srv_keys[k].type == SRV_CT_LINES ? NULL : strchr(p, ',');
         size_t a = 0, b = e ? (size_t)(e - p) : strlen(p);
         char *item, **nl;
 
@@ -389,6 +389,7 @@ int srv_config_set_key(srv_config_t *cfg, int k, const char *value, const srv_cw
             why = "invalid";
         break;
     case SRV_CT_LIST:
+    case SRV_CT_LINES:
         /* "" is the empty list (the default of an optional list). */
         rc = value[0] == '\0' ? 0 : list_append(k, &nv, value, &why);
         if (rc == SRV_ENOMEM)
@@ -408,7 +409,7 @@ int srv_config_set_key(srv_config_t *cfg, int k, const char *value, const srv_cw
         if (file == NULL)
             goto nomem;
     }
-    if (ki->type == SRV_CT_LIST) {
+    if (ki->type == SRV_CT_LIST || ki->type == SRV_CT_LINES) {
         /* Within one source the items add up; a higher source replaces. */
         if (where->src == w->src && w->src != SRV_SRC_DEFAULT) {
             rc = value[0] == '\0' ? 0 : list_append(k, v, value, &why);
@@ -571,6 +572,7 @@ int srv_config_same(const srv_config_t *a, const srv_config_t *b, int key)
     case SRV_CT_STR:
         return strcmp(x->s != NULL ? x->s : "", y->s != NULL ? y->s : "") == 0;
     case SRV_CT_LIST:
+    case SRV_CT_LINES:
         if (x->nlist != y->nlist)
             return 0;
         for (i = 0; i < x->nlist; i++)

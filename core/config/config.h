@@ -18,7 +18,8 @@ typedef enum srv_ctype_e {
     SRV_CT_BOOL,
     SRV_CT_STR,
     SRV_CT_ENUM,
-    SRV_CT_LIST
+    SRV_CT_LIST, /* repeatable, and items separated by commas */
+    SRV_CT_LINES /* repeatable; a comma belongs to the item */
 } srv_ctype_t;
 
 typedef enum srv_key_e {

@@ -9,8 +9,6 @@
 
 static const char *type_name(int k)
 {
-    if (k == SRV_K_raw_env)
-        return "list (repeat; a comma belongs to the value)";
     switch (srv_keys[k].type) {
     case SRV_CT_INT:
         return "integer";
@@ -22,6 +20,8 @@ static const char *type_name(int k)
         return "one of";
     case SRV_CT_LIST:
         return "list (repeat, or separate with commas)";
+    case SRV_CT_LINES:
+        return "list (repeat; a comma belongs to the value)";
     default:
         return "text";
     }
@@ -123,6 +123,7 @@ static void print_value(const srv_config_t *cfg, int k, FILE *out)
         fputs(v->i ? "true" : "false", out);
         break;
     case SRV_CT_LIST:
+    case SRV_CT_LINES: /* one item at most: srv_config_print */
         for (i = 0; i < v->nlist; i++)
             fprintf(out, "%s%s", i ? ", " : "", v->list[i]);
         break;
@@ -142,8 +143,8 @@ void srv_config_print(const srv_config_t *cfg, FILE *out)
         size_t i;
 
         srv_config_where_str(&cfg->where[k], k, where, sizeof(where));
-        if (k == SRV_K_raw_env && cfg->v[k].nlist > 1) {
-            /* Its values may hold commas: one line each, as in a file. */
+        if (srv_keys[k].type == SRV_CT_LINES && cfg->v[k].nlist > 1) {
+            /* Its items may hold commas: one line each, as in a file. */
             for (i = 0; i < cfg->v[k].nlist; i++)
                 fprintf(out, "%s = %s  ; %s\n", srv_keys[k].name, cfg->v[k].list[i], where);
             continue;

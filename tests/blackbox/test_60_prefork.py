@@ -577,7 +577,7 @@ def test_requests_spread_evenly_under_wrk(tmp_path):
     total = sum(counts.values())
     assert len(counts) == 2 and total > 1000, counts
     print("requests per worker", counts)
-    if os.environ.get("SRV_TEST_SANITIZER") == "thread":
+    if SANITIZED == "thread":
         # ThreadSanitizer slows each worker by a varying factor: the load
         # above still looks for races, but the split would measure the
         # sanitizer (a CI run saw 72649 / 109119, 20.06% off).

@@ -66,6 +66,7 @@ Test(config, every_key_from_every_source)
             snprintf(v, sizeof(v), "%.*s", (int)strcspn(ki->choices, "|"), ki->choices);
             break;
         case SRV_CT_LIST:
+        case SRV_CT_LINES:
             snprintf(v, sizeof(v), "%s",
                      k == SRV_K_forwarded_allow_ips ? "::1"
                      : k == SRV_K_raw_env           ? "A=b"
