@@ -129,7 +129,7 @@ def test_ps_tells_the_workers_from_the_master(preload):
     """ps shows each worker as `srv: worker N` with the command's arguments
     (gunicorn's show `gunicorn: worker`), whether it was started with exec
     or forked from a master that preloaded the app; the master shows the
-    command as typed."""
+    command as typed. Every one of them is still named srv (top, pgrep)."""
     with Prefork(*(["--preload"] if preload else []), workers=2) as srv:
         pids = srv.wait_serving(2)
         master = _cmdline(srv.pid)
@@ -143,6 +143,9 @@ def test_ps_tells_the_workers_from_the_master(preload):
             numbers.add(m.group(1))
             assert cmd[1:] == master[1:], (cmd, master)
         assert len(numbers) == 2, numbers
+        for p in [srv.pid] + pids:
+            with open("/proc/%d/comm" % p) as f:
+                assert f.read().strip() == "srv", p
 
 
 def test_web_concurrency_sets_the_default():
