@@ -263,3 +263,14 @@ def test_report_tells_the_steal_of_each_run(tmp_path):
             "%d runs were tried again for more than 10%%" % (n, first)) in md
     assert "%d stayed above it." % first in md
     assert "| CPU s | steal % |" in md
+
+
+@pytest.mark.parametrize("flag,value", [("--max-steal", "-1"), ("--max-steal", "150"),
+                                        ("--steal-retries", "-1")])
+def test_a_bad_steal_option_is_refused(tmp_path, flag, value):
+    # --report of a folder that is not there: accepted, the option would
+    # fail on the missing results, not start a run.
+    run = subprocess.run([sys.executable, COMPARE, flag, value, "--report", str(tmp_path / "none")],
+                         capture_output=True, text=True, timeout=60)
+    assert run.returncode == 2, run.stderr
+    assert "error: %s %s:" % (flag, value) in run.stderr, run.stderr
