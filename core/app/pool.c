@@ -48,12 +48,22 @@
 #define SRV_STARVE_MAX_MS 8
 #define SRV_STALL_MS      100
 
-/* Counts the worker's jobs, queued or running, in its shared slot: the
- * siblings balance new connections by it (worker.c). Any thread. */
+/* Counts the worker's jobs, queued or running, in its shared slot and,
+ * while they fill every thread, notes when they last made progress (they
+ * came to fill them, or one ended): the siblings balance new connections
+ * by it (worker.c). A clock read only when every thread is taken. Any
+ * thread. */
 static void add_load(srv_worker_t *w, int d)
 {
-    if (w->env.slots != NULL)
-        srv_atomic_add(&w->env.slots->slot[w->env.self].busy, d);
+    srv_worker_slot_t *s;
+    int busy;
+
+    if (w->env.slots == NULL)
+        return;
+    s = &w->env.slots->slot[w->env.self];
+    busy = srv_atomic_add(&s->busy, d);
+    if (d > 0 ? busy == (int)w->nthreads : busy >= (int)w->nthreads)
+        srv_atomic_store(&s->progress, (int)(uint32_t)(uv_hrtime() / 1000000u));
 }
 
 /* Notes when t's job started. Its CPU time, which others_compute_locked

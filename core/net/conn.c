@@ -217,6 +217,7 @@ static void conn_open(srv_listener_t *l, uv_os_sock_t sock, int have_sock)
     c->h.handle.data = c;
     srv_list_push_tail(&w->conns, &c->link);
     w->nconns++;
+    w->naccepted++;
     srv__worker_publish_conns(w);
     w->nlive++;
     if (!have_sock)

@@ -26,11 +26,14 @@ typedef struct srv_worker_slot_s {
     srv_atomic_int_t pid;
     srv_atomic_int_t heartbeat;  /* seconds of the monotonic clock, by the worker's loop */
     srv_atomic_int_t conns;      /* open connections */
+    srv_atomic_int_t accepted;   /* connections accepted (wraps) */
     srv_atomic_int_t busy;       /* requests queued or running in the app */
+    srv_atomic_int_t progress;   /* with busy >= threads: ms of the monotonic clock (wraps) when
+                                    busy rose to threads or a request ended since */
     srv_atomic_int_t requests;   /* requests answered (wraps) */
     srv_atomic_int_t generation; /* which reload this worker belongs to */
     srv_atomic_int_t changed;    /* the app's code changed (reload): the worker asks for a reload */
-    char pad[64 - 8 * sizeof(srv_atomic_int_t)];
+    char pad[64 - 10 * sizeof(srv_atomic_int_t)];
 } srv_worker_slot_t;
 
 #define SRV_MAX_WORKERS 1024

@@ -24,7 +24,9 @@
  * would see as an error). */
 #define SRV_IDLE_GRACE_MS         1000
 #define SRV_ACCEPT_BATCH          16 /* connections taken per wake-up, at most */
-#define SRV_ACCEPT_PAUSE_MS       2  /* over its share, a worker looks again after this */
+#define SRV_ACCEPT_PAUSE_MS       1  /* over its share, a worker looks again after this */
+#define SRV_ACCEPT_DEFER_MAX_MS   10 /* ... and takes the connection when no sibling took any */
+#define SRV_ACCEPT_STUCK_MS       100 /* every thread busy and none done: leave connections to others */
 #define SRV_ACCEPT_ERROR_PAUSE_MS 100
 
 /* ---- Timeouts ---- */
@@ -409,42 +411,90 @@ static void on_after_poll(uv_check_t *c)
 
 /* ---- Listeners ---- */
 
+/* A worker's claim to the next connection, the lowest first: the
+ * connections it holds, plus a margin while it looks stuck (its app holds
+ * a request for each of its threads, and none ended for
+ * SRV_ACCEPT_STUCK_MS: a new request would wait there), so that a sibling
+ * gets it unless that one holds clearly more. A margin for a worker merely
+ * busy would split unevenly the connections a benchmark opens while the
+ * requests of the previous one drain, and keep-alive keeps that split for
+ * the whole run. now: ms of the monotonic clock. */
+static size_t accept_rank(const srv_worker_t *w, srv_worker_slot_t *s, size_t conns, uint32_t now)
+{
+    int stuck = srv_atomic_load(&s->busy) >= (int)w->nthreads &&
+                now - (uint32_t)srv_atomic_load(&s->progress) >= SRV_ACCEPT_STUCK_MS;
+
+    return conns + (stuck ? 4 + conns / 8 : 0);
+}
+
 /* With siblings sharing the listening socket, the kernel wakes all of them
  * for a new connection and the first to ask gets it; a burst of connects
  * (a load balancer, a benchmark opening its pool) can then pile onto one
  * worker, and a worker busy with a long request takes connections an idle
- * sibling would serve at once. So a worker leaves new connections in the
- * shared queue for a moment (libuv stops polling the socket until the one
- * it holds is accepted) when a ready sibling with a live heartbeat holds
- * clearly fewer connections, or has no request in its app while this one
- * has. */
-static int over_fair_share(srv_worker_t *w)
+ * sibling would serve at once. Keep-alive pins a connection to its worker,
+ * so a worker that got more of them answers each of them later: with 10
+ * connections split 7/3, its clients wait twice as long as the others.
+ * So a worker leaves a new connection in the shared queue when a ready
+ * sibling with a live heartbeat ranks lower (accept_rank). The lowest
+ * ranked worker always takes it, and under load the connections spread
+ * evenly to within one. *others gets how many connections the siblings
+ * counted have accepted, to tell whether they take the ones left to them. */
+static int over_fair_share(srv_worker_t *w, unsigned *others)
 {
-    size_t i, used, least = (size_t)-1, mine = w->nconns, slack;
-    int idle_sibling = 0, now = (int)(uv_hrtime() / 1000000000u);
-    int my_load;
+    size_t i, used, mine, best = (size_t)-1;
+    uint64_t ns = uv_hrtime();
+    int now = (int)(ns / 1000000000u);
+    uint32_t now_ms = (uint32_t)(ns / 1000000u);
 
+    *others = 0;
     if (w->env.slots == NULL)
         return 0;
     used = (size_t)srv_atomic_load(&w->env.slots->used);
-    my_load = srv_atomic_load(&w->env.slots->slot[w->env.self].busy);
+    mine = accept_rank(w, &w->env.slots->slot[w->env.self], w->nconns, now_ms);
     for (i = 0; i < used && i < SRV_MAX_WORKERS; i++) {
         srv_worker_slot_t *s = &w->env.slots->slot[i];
-        size_t c;
+        size_t c, rank;
 
         if (i == w->env.self || srv_atomic_load(&s->state) != SRV_SLOT_READY ||
             now - srv_atomic_load(&s->heartbeat) > 2)
             continue;
         c = (size_t)srv_atomic_load(&s->conns);
-        if (c < least)
-            least = c;
-        if (my_load > 0 && srv_atomic_load(&s->busy) == 0)
-            idle_sibling = 1;
+        *others += (unsigned)srv_atomic_load(&s->accepted);
+        rank = accept_rank(w, s, c, now_ms);
+        if (rank < best)
+            best = rank;
     }
-    if (least == (size_t)-1)
+    return best != (size_t)-1 && mine > best;
+}
+
+/* Whether to leave the pending connection to the siblings now. A run of
+ * pauses lasts while the socket stays readable at every look; when in
+ * SRV_ACCEPT_DEFER_MAX_MS of it the siblings took no connection (a loop
+ * held up, counts that went stale), this worker takes one itself rather
+ * than keep its clients waiting. */
+static int defer_accept(srv_worker_t *w)
+{
+    uint64_t now = uv_now(&w->loop);
+    unsigned others;
+
+    if (!over_fair_share(w, &others)) {
+        w->deferring = 0;
         return 0;
-    slack = least / 8 > 4 ? least / 8 : 4;
-    return mine > least + slack || idle_sibling;
+    }
+    if (!w->deferring || now - w->defer_last > 2 * SRV_ACCEPT_PAUSE_MS + 1 ||
+        others != w->defer_others) {
+        w->deferring = 1;
+        w->defer_since = now;
+        w->defer_others = others;
+    }
+    w->defer_last = now;
+    if (now - w->defer_since < SRV_ACCEPT_DEFER_MAX_MS)
+        return 1;
+    srv_log_debug("Taking a connection over this worker's share: its siblings took none "
+                  "for %d ms",
+                  SRV_ACCEPT_DEFER_MAX_MS);
+    w->deferring = 0;
+    return 0;
 }
 
 static void on_readable(uv_poll_t *p, int status, int events);
@@ -466,15 +516,14 @@ static void poll_listeners(srv_worker_t *w, int on)
     }
 }
 
+/* Polls the listeners again after a pause: a connection still pending
+ * then wakes on_readable, which looks at the shares again; otherwise the
+ * worker waits for the next one, with no timer. */
 static void on_accept_retry(uv_timer_t *t)
 {
     srv_worker_t *w = t->data;
 
-    if (w->stopping)
-        return;
-    if (over_fair_share(w))
-        uv_timer_start(t, on_accept_retry, SRV_ACCEPT_PAUSE_MS, 0);
-    else
+    if (!w->stopping)
         poll_listeners(w, 1);
 }
 
@@ -496,7 +545,7 @@ static void on_readable(uv_poll_t *p, int status, int events)
         uv_os_sock_t sock;
         int rc;
 
-        if (over_fair_share(w)) {
+        if (defer_accept(w)) {
             poll_listeners(w, 0);
             uv_timer_start(&w->accept_retry, on_accept_retry, SRV_ACCEPT_PAUSE_MS, 0);
             return;

@@ -149,9 +149,10 @@ struct srv_worker_s {
     size_t nthreads;
 
     /* Loop thread only. */
-    srv_list_t conns; /* every open connection */
-    size_t nconns;    /* connections with an open handle */
-    size_t nlive;     /* connections not yet freed (open, or held by an app thread) */
+    srv_list_t conns;   /* every open connection */
+    size_t nconns;      /* connections with an open handle */
+    unsigned naccepted; /* connections opened (wraps) */
+    size_t nlive;       /* connections not yet freed (open, or held by an app thread) */
     srv_list_t tq[SRV_TQ_COUNT];
     int stopping;
     uint64_t stop_deadline;
@@ -170,6 +171,11 @@ struct srv_worker_s {
     uint64_t trimmed_requests; /* nrequests at the last look for one */
     int retiring;
     uv_timer_t accept_retry; /* resumes accepting after a balancing pause */
+    /* Leaving pending connections to the siblings (over_fair_share): */
+    int deferring;         /* a run of such pauses is going on */
+    uint64_t defer_since;  /* when it began (loop ms) */
+    uint64_t defer_last;   /* the latest pause of it */
+    unsigned defer_others; /* the connections the siblings had accepted then */
 
     /* A thread that logs where a stuck request is (app.report_stuck). */
     uv_thread_t reporter;
@@ -223,12 +229,15 @@ void srv__worker_report_stuck(srv_worker_t *w, uint64_t ident);
 void srv__worker_watch_start(srv_worker_t *w);
 void srv__worker_watch_stop(srv_worker_t *w);
 
-/* Tells the siblings how many connections this worker holds (they balance
- * accepts by it). Loop thread; one atomic store per connection. */
+/* Tells the siblings how many connections this worker holds and has
+ * accepted (they balance accepts by it). Loop thread; two atomic stores
+ * per connection opened or closed. */
 static inline void srv__worker_publish_conns(srv_worker_t *w)
 {
-    if (w->env.slots != NULL)
+    if (w->env.slots != NULL) {
         srv_atomic_store(&w->env.slots->slot[w->env.self].conns, (int)w->nconns);
+        srv_atomic_store(&w->env.slots->slot[w->env.self].accepted, (int)w->naccepted);
+    }
 }
 
 /* Retires the worker: asks for a replacement, then stops gracefully.

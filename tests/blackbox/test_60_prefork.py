@@ -540,7 +540,9 @@ def test_max_worker_memory_counts_only_memory_in_use():
 
 def test_connections_spread_evenly_over_workers():
     """A burst of connections (a load balancer opening its pool) lands on
-    every worker, not on the one that happens to wake first."""
+    every worker, not on the one that happens to wake first, and evenly:
+    keep-alive pins each to its worker, and a worker holding more of them
+    answers each later."""
     with Prefork(workers=2) as srv:
         srv.wait_serving(2)
         socks = []
@@ -557,7 +559,10 @@ def test_connections_spread_evenly_over_workers():
             for s in socks:
                 s.close()
         assert len(counts) == 2, counts
-        assert all(abs(c - 64) <= 64 * 0.2 for c in counts.values()), counts
+        # Two workers that read each other's count at the same moment may
+        # both take the next connection; a sanitizer's slow loop may make
+        # its sibling take some over its share after a pause.
+        assert all(abs(c - 64) <= (13 if SANITIZED else 2) for c in counts.values()), counts
 
 
 @pytest.mark.skipif(shutil.which("wrk") is None, reason="needs wrk (Debian package wrk)")
@@ -634,6 +639,35 @@ def test_busy_worker_leaves_new_connections_to_its_sibling(path):
         assert time.monotonic() - t0 < 1.5 * SLOW, n
         assert Reader(busy).response(timeout=10).status == 200
         busy.close()
+
+
+def test_a_worker_over_its_share_accepts_when_its_sibling_does_not():
+    """A worker holding more connections than its sibling leaves the next
+    one to it; when the sibling's loop is held up (here stopped, with its
+    heartbeat still fresh for seconds), the worker takes the connection
+    itself within milliseconds instead."""
+    with Prefork(workers=2) as srv:
+        srv.wait_serving(2)
+        held, owner = [], {}
+        try:
+            for _ in range(3):
+                s = srv.connect(timeout=10)
+                held.append(s)
+                s.sendall(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n")
+                pid = Reader(s).response(timeout=10).json()["pid"]
+                owner[pid] = owner.get(pid, 0) + 1
+            assert sorted(owner.values()) == [1, 2], owner
+            fewer = min(owner, key=owner.get)
+            os.kill(fewer, signal.SIGSTOP)
+            try:
+                t0 = time.monotonic()
+                assert srv.who()["pid"] != fewer
+                assert time.monotonic() - t0 < 0.5 * SLOW
+            finally:
+                os.kill(fewer, signal.SIGCONT)
+        finally:
+            for s in held:
+                s.close()
 
 
 # ---- preload ----
