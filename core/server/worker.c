@@ -411,20 +411,29 @@ static void on_after_poll(uv_check_t *c)
 
 /* ---- Listeners ---- */
 
+/* How long the worker of slot s has looked stuck (its app holds a request
+ * for each of its threads, and none ended for SRV_ACCEPT_STUCK_MS or more:
+ * a new request would wait there), in ms; 0 when it does not. now: ms of
+ * the monotonic clock. */
+static uint32_t stuck_ms(const srv_worker_t *w, srv_worker_slot_t *s, uint32_t now)
+{
+    uint32_t quiet = now - (uint32_t)srv_atomic_load(&s->progress);
+
+    if (srv_atomic_load(&s->busy) < (int)w->nthreads || quiet < SRV_ACCEPT_STUCK_MS)
+        return 0;
+    return quiet;
+}
+
 /* A worker's claim to the next connection, the lowest first: the
- * connections it holds, plus a margin while it looks stuck (its app holds
- * a request for each of its threads, and none ended for
- * SRV_ACCEPT_STUCK_MS: a new request would wait there), so that a sibling
- * gets it unless that one holds clearly more. A margin for a worker merely
+ * connections it holds, plus a margin while it looks stuck, which grows
+ * the longer it does, so that a sibling gets it unless that one holds
+ * clearly more (or has been stuck as long). A margin for a worker merely
  * busy would split unevenly the connections a benchmark opens while the
  * requests of the previous one drain, and keep-alive keeps that split for
- * the whole run. now: ms of the monotonic clock. */
-static size_t accept_rank(const srv_worker_t *w, srv_worker_slot_t *s, size_t conns, uint32_t now)
+ * the whole run. */
+static size_t accept_rank(size_t conns, uint32_t stuck)
 {
-    int stuck = srv_atomic_load(&s->busy) >= (int)w->nthreads &&
-                now - (uint32_t)srv_atomic_load(&s->progress) >= SRV_ACCEPT_STUCK_MS;
-
-    return conns + (stuck ? 4 + conns / 8 : 0);
+    return conns + (stuck > 0 ? 4 + conns / 8 + stuck / SRV_ACCEPT_STUCK_MS : 0);
 }
 
 /* With siblings sharing the listening socket, the kernel wakes all of them
@@ -438,19 +447,24 @@ static size_t accept_rank(const srv_worker_t *w, srv_worker_slot_t *s, size_t co
  * sibling with a live heartbeat ranks lower (accept_rank). The lowest
  * ranked worker always takes it, and under load the connections spread
  * evenly to within one. *others gets how many connections the siblings
- * counted have accepted, to tell whether they take the ones left to them. */
-static int over_fair_share(srv_worker_t *w, unsigned *others)
+ * counted have accepted, to tell whether they take the ones left to them,
+ * and *stuck whether this worker looks stuck. */
+static int over_fair_share(srv_worker_t *w, unsigned *others, int *stuck)
 {
     size_t i, used, mine, best = (size_t)-1;
+    uint32_t my_stuck;
     uint64_t ns = uv_hrtime();
     int now = (int)(ns / 1000000000u);
     uint32_t now_ms = (uint32_t)(ns / 1000000u);
 
     *others = 0;
+    *stuck = 0;
     if (w->env.slots == NULL)
         return 0;
     used = (size_t)srv_atomic_load(&w->env.slots->used);
-    mine = accept_rank(w, &w->env.slots->slot[w->env.self], w->nconns, now_ms);
+    my_stuck = stuck_ms(w, &w->env.slots->slot[w->env.self], now_ms);
+    *stuck = my_stuck > 0;
+    mine = accept_rank(w->nconns, my_stuck);
     for (i = 0; i < used && i < SRV_MAX_WORKERS; i++) {
         srv_worker_slot_t *s = &w->env.slots->slot[i];
         size_t c, rank;
@@ -460,7 +474,7 @@ static int over_fair_share(srv_worker_t *w, unsigned *others)
             continue;
         c = (size_t)srv_atomic_load(&s->conns);
         *others += (unsigned)srv_atomic_load(&s->accepted);
-        rank = accept_rank(w, s, c, now_ms);
+        rank = accept_rank(c, stuck_ms(w, s, now_ms));
         if (rank < best)
             best = rank;
     }
@@ -471,16 +485,20 @@ static int over_fair_share(srv_worker_t *w, unsigned *others)
  * pauses lasts while the socket stays readable at every look; when in
  * SRV_ACCEPT_DEFER_MAX_MS of it the siblings took no connection (a loop
  * held up, counts that went stale), this worker takes one itself rather
- * than keep its clients waiting. */
+ * than keep its clients waiting, unless it looks stuck itself (its client
+ * would wait longer still). */
 static int defer_accept(srv_worker_t *w)
 {
     uint64_t now = uv_now(&w->loop);
     unsigned others;
+    int stuck;
 
-    if (!over_fair_share(w, &others)) {
+    if (!over_fair_share(w, &others, &stuck)) {
         w->deferring = 0;
         return 0;
     }
+    if (stuck)
+        return 1;
     if (!w->deferring || now - w->defer_last > 2 * SRV_ACCEPT_PAUSE_MS + 1 ||
         others != w->defer_others) {
         w->deferring = 1;
