@@ -240,6 +240,10 @@ static inline void srv__worker_publish_conns(srv_worker_t *w)
     }
 }
 
+/* Opens listener l on the socket of spec and starts accepting on it
+ * (listen.c). Returns 0 or a libuv error. Loop thread. */
+int srv__worker_open_listener(srv_worker_t *w, srv_listener_t *l, const srv_listen_spec_t *spec);
+
 /* Retires the worker: asks for a replacement, then stops gracefully.
  * Loop thread. */
 void srv__worker_retire(srv_worker_t *w, const char *why);

@@ -1,0 +1,229 @@
+/* listen.c: a worker's listening sockets: accepting, and balancing new
+ * connections with the sibling workers that share a socket. Loop thread. */
+#include "server/worker.h"
+
+#include "net/conn.h"
+#include "platform.h"
+#include "util/error.h"
+#include "util/log.h"
+
+#define SRV_ACCEPT_BATCH          16 /* connections taken per wake-up, at most */
+#define SRV_ACCEPT_PAUSE_MS       1  /* over its share, a worker looks again after this */
+#define SRV_ACCEPT_DEFER_MAX_MS   10 /* ... and takes the connection when no sibling took any */
+#define SRV_ACCEPT_STUCK_MS       100 /* every thread busy and none done: leave connections to others */
+#define SRV_ACCEPT_ERROR_PAUSE_MS 100
+
+/* How long the worker of slot s has looked stuck (its app holds a request
+ * for each of its threads, and none ended for SRV_ACCEPT_STUCK_MS or more:
+ * a new request would wait there), in ms; 0 when it does not. now: ms of
+ * the monotonic clock. */
+static uint32_t stuck_ms(const srv_worker_t *w, srv_worker_slot_t *s, uint32_t now)
+{
+    uint32_t quiet = now - (uint32_t)srv_atomic_load(&s->progress);
+
+    if (srv_atomic_load(&s->busy) < (int)w->nthreads || quiet < SRV_ACCEPT_STUCK_MS)
+        return 0;
+    return quiet;
+}
+
+/* A worker's claim to the next connection, the lowest first: the
+ * connections it holds, plus a margin while it looks stuck, which grows
+ * the longer it does, so that a sibling gets it unless that one holds
+ * clearly more (or has been stuck as long). A margin for a worker merely
+ * busy would split unevenly the connections a benchmark opens while the
+ * requests of the previous one drain, and keep-alive keeps that split for
+ * the whole run. */
+static size_t accept_rank(size_t conns, uint32_t stuck)
+{
+    return conns + (stuck > 0 ? 4 + conns / 8 + stuck / SRV_ACCEPT_STUCK_MS : 0);
+}
+
+/* With siblings sharing the listening socket, the kernel wakes all of them
+ * for a new connection and the first to ask gets it; a burst of connects
+ * (a load balancer, a benchmark opening its pool) can then pile onto one
+ * worker, and a worker busy with a long request takes connections an idle
+ * sibling would serve at once. Keep-alive pins a connection to its worker,
+ * so a worker that got more of them answers each of them later: with 10
+ * connections split 7/3, its clients wait twice as long as the others.
+ * So a worker leaves a new connection in the shared queue when a ready
+ * sibling with a live heartbeat ranks lower (accept_rank). The lowest
+ * ranked worker always takes it, and under load the connections spread
+ * evenly to within one. *others gets how many connections the siblings
+ * counted have accepted, to tell whether they take the ones left to them,
+ * and *stuck whether this worker looks stuck. */
+static int over_fair_share(srv_worker_t *w, unsigned *others, int *stuck)
+{
+    size_t i, used, mine, best = (size_t)-1;
+    uint32_t my_stuck;
+    uint64_t ns = uv_hrtime();
+    int now = (int)(ns / 1000000000u);
+    uint32_t now_ms = (uint32_t)(ns / 1000000u);
+
+    *others = 0;
+    *stuck = 0;
+    if (w->env.slots == NULL)
+        return 0;
+    used = (size_t)srv_atomic_load(&w->env.slots->used);
+    my_stuck = stuck_ms(w, &w->env.slots->slot[w->env.self], now_ms);
+    *stuck = my_stuck > 0;
+    mine = accept_rank(w->nconns, my_stuck);
+    for (i = 0; i < used && i < SRV_MAX_WORKERS; i++) {
+        srv_worker_slot_t *s = &w->env.slots->slot[i];
+        size_t c, rank;
+
+        if (i == w->env.self || srv_atomic_load(&s->state) != SRV_SLOT_READY ||
+            now - srv_atomic_load(&s->heartbeat) > 2)
+            continue;
+        c = (size_t)srv_atomic_load(&s->conns);
+        *others += (unsigned)srv_atomic_load(&s->accepted);
+        rank = accept_rank(c, stuck_ms(w, s, now_ms));
+        if (rank < best)
+            best = rank;
+    }
+    return best != (size_t)-1 && mine > best;
+}
+
+/* Whether to leave the pending connection to the siblings now. A run of
+ * pauses lasts while the socket stays readable at every look; when in
+ * SRV_ACCEPT_DEFER_MAX_MS of it the siblings took no connection (a loop
+ * held up, counts that went stale), this worker takes one itself rather
+ * than keep its clients waiting, unless it looks stuck itself (its client
+ * would wait longer still). */
+static int defer_accept(srv_worker_t *w)
+{
+    uint64_t now = uv_now(&w->loop);
+    unsigned others;
+    int stuck;
+
+    if (!over_fair_share(w, &others, &stuck)) {
+        w->deferring = 0;
+        return 0;
+    }
+    if (stuck)
+        return 1;
+    if (!w->deferring || now - w->defer_last > 2 * SRV_ACCEPT_PAUSE_MS + 1 ||
+        others != w->defer_others) {
+        w->deferring = 1;
+        w->defer_since = now;
+        w->defer_others = others;
+    }
+    w->defer_last = now;
+    if (now - w->defer_since < SRV_ACCEPT_DEFER_MAX_MS)
+        return 1;
+    srv_log_debug("Taking a connection over this worker's share: its siblings took none "
+                  "for %d ms",
+                  SRV_ACCEPT_DEFER_MAX_MS);
+    w->deferring = 0;
+    return 0;
+}
+
+static void on_readable(uv_poll_t *p, int status, int events);
+
+/* Polls (or stops polling) every shared listening socket. */
+static void poll_listeners(srv_worker_t *w, int on)
+{
+    size_t i;
+
+    for (i = 0; i < w->nlisteners; i++) {
+        srv_listener_t *l = &w->listeners[i];
+
+        if (l->open && l->shared) {
+            if (on)
+                uv_poll_start(&l->h.poll, UV_READABLE, on_readable);
+            else
+                uv_poll_stop(&l->h.poll);
+        }
+    }
+}
+
+/* Polls the listeners again after a pause: a connection still pending
+ * then wakes on_readable, which looks at the shares again; otherwise the
+ * worker waits for the next one, with no timer. */
+static void on_accept_retry(uv_timer_t *t)
+{
+    srv_worker_t *w = t->data;
+
+    if (!w->stopping)
+        poll_listeners(w, 1);
+}
+
+/* A shared listening socket is readable: take connections one at a time
+ * while this worker is within its fair share (the rest stay queued in the
+ * kernel for the siblings, which were woken too). */
+static void on_readable(uv_poll_t *p, int status, int events)
+{
+    srv_listener_t *l = p->data;
+    srv_worker_t *w = l->w;
+    int i;
+
+    (void)events;
+    if (status < 0) {
+        srv_log_error("accept on %s: %s", l->spec.display, uv_strerror(status));
+        return;
+    }
+    for (i = 0; i < SRV_ACCEPT_BATCH && l->open; i++) {
+        uv_os_sock_t sock;
+        int rc;
+
+        if (defer_accept(w)) {
+            poll_listeners(w, 0);
+            uv_timer_start(&w->accept_retry, on_accept_retry, SRV_ACCEPT_PAUSE_MS, 0);
+            return;
+        }
+        rc = srv_plat_accept(l->spec.sock, &sock);
+        if (rc == SRV_EAGAIN)
+            return;
+        if (rc != 0) {
+            /* Out of file descriptors, most likely: pause rather than spin
+             * on a socket that stays readable. */
+            srv_log_error("accept on %s: %s", l->spec.display, srv_strerror(rc));
+            poll_listeners(w, 0);
+            uv_timer_start(&w->accept_retry, on_accept_retry, SRV_ACCEPT_ERROR_PAUSE_MS, 0);
+            return;
+        }
+        srv_conn_adopt(l, sock);
+    }
+}
+
+static void on_connection(uv_stream_t *server, int status)
+{
+    srv_listener_t *l = server->data;
+
+    if (status < 0) {
+        srv_log_error("accept on %s: %s", l->spec.display, uv_strerror(status));
+        return;
+    }
+    srv_conn_accept(l);
+}
+
+int srv__worker_open_listener(srv_worker_t *w, srv_listener_t *l, const srv_listen_spec_t *spec)
+{
+    int rc;
+
+    l->w = w;
+    l->spec = *spec;
+    /* Sockets shared with sibling workers: accept by hand, to balance. */
+    l->shared = w->env.slots != NULL && w->env.balance;
+    if (l->shared) {
+        rc = uv_poll_init_socket(&w->loop, &l->h.poll, spec->sock);
+        if (rc != 0)
+            return rc;
+        l->h.handle.data = l;
+        l->open = 1;
+        return uv_poll_start(&l->h.poll, UV_READABLE, on_readable);
+    }
+    if (spec->is_unix) {
+        rc = uv_pipe_init(&w->loop, &l->h.pipe, 0);
+        if (rc == 0)
+            rc = uv_pipe_open(&l->h.pipe, (uv_file)spec->sock);
+    } else {
+        rc = uv_tcp_init(&w->loop, &l->h.tcp);
+        if (rc == 0)
+            rc = uv_tcp_open(&l->h.tcp, spec->sock);
+    }
+    if (rc != 0)
+        return rc;
+    l->h.handle.data = l;
+    l->open = 1;
+    return uv_listen(&l->h.stream, (int)SRV_CFG_INT(w->cfg, backlog), on_connection);
+}
