@@ -59,7 +59,7 @@ static void on_close(uv_handle_t *h)
     c->handle_closed = 1;
     srv_list_unlink(&c->link);
     c->w->nconns--;
-    srv__worker_publish_conns(c->w);
+    srv__worker_publish_conns(c->w, 0);
     maybe_free(c);
 }
 
@@ -217,8 +217,7 @@ static void conn_open(srv_listener_t *l, uv_os_sock_t sock, int have_sock)
     c->h.handle.data = c;
     srv_list_push_tail(&w->conns, &c->link);
     w->nconns++;
-    w->naccepted++;
-    srv__worker_publish_conns(w);
+    srv__worker_publish_conns(w, 1);
     w->nlive++;
     if (!have_sock)
         rc = uv_accept(&l->h.stream, &c->h.stream);

@@ -13,29 +13,24 @@
 #define SRV_ACCEPT_STUCK_MS       100 /* every thread busy and none done: leave connections to others */
 #define SRV_ACCEPT_ERROR_PAUSE_MS 100
 
-/* How long the worker of slot s has looked stuck (its app holds a request
- * for each of its threads, and none ended for SRV_ACCEPT_STUCK_MS or more:
- * a new request would wait there), in ms; 0 when it does not. now: ms of
- * the monotonic clock. */
-static uint32_t stuck_ms(const srv_worker_t *w, srv_worker_slot_t *s, uint32_t now)
+/* Whether the worker of slot s looks stuck: its app holds a request for
+ * each of its threads, and none ended for SRV_ACCEPT_STUCK_MS (a new
+ * request would wait there). now: ms of the monotonic clock. */
+static int looks_stuck(const srv_worker_t *w, srv_worker_slot_t *s, uint32_t now)
 {
-    uint32_t quiet = now - (uint32_t)srv_atomic_load(&s->progress);
-
-    if (srv_atomic_load(&s->busy) < (int)w->nthreads || quiet < SRV_ACCEPT_STUCK_MS)
-        return 0;
-    return quiet;
+    return srv_atomic_load(&s->busy) >= (int)w->nthreads &&
+           now - (uint32_t)srv_atomic_load(&s->progress) >= SRV_ACCEPT_STUCK_MS;
 }
 
 /* A worker's claim to the next connection, the lowest first: the
- * connections it holds, plus a margin while it looks stuck, which grows
- * the longer it does, so that a sibling gets it unless that one holds
- * clearly more (or has been stuck as long). A margin for a worker merely
- * busy would split unevenly the connections a benchmark opens while the
- * requests of the previous one drain, and keep-alive keeps that split for
- * the whole run. */
-static size_t accept_rank(size_t conns, uint32_t stuck)
+ * connections it holds, plus a margin while it looks stuck, so that a
+ * sibling gets it unless that one holds clearly more. A margin for a
+ * worker merely busy would split unevenly the connections a benchmark
+ * opens while the requests of the previous one drain, and keep-alive
+ * keeps that split for the whole run. */
+static size_t accept_rank(size_t conns, int stuck)
 {
-    return conns + (stuck > 0 ? 4 + conns / 8 + stuck / SRV_ACCEPT_STUCK_MS : 0);
+    return conns + (stuck ? 4 + conns / 8 : 0);
 }
 
 /* With siblings sharing the listening socket, the kernel wakes all of them
@@ -54,7 +49,6 @@ static size_t accept_rank(size_t conns, uint32_t stuck)
 static int over_fair_share(srv_worker_t *w, unsigned *others, int *stuck)
 {
     size_t i, used, mine, best = (size_t)-1;
-    uint32_t my_stuck;
     uint64_t ns = uv_hrtime();
     int now = (int)(ns / 1000000000u);
     uint32_t now_ms = (uint32_t)(ns / 1000000u);
@@ -64,9 +58,8 @@ static int over_fair_share(srv_worker_t *w, unsigned *others, int *stuck)
     if (w->env.slots == NULL)
         return 0;
     used = (size_t)srv_atomic_load(&w->env.slots->used);
-    my_stuck = stuck_ms(w, &w->env.slots->slot[w->env.self], now_ms);
-    *stuck = my_stuck > 0;
-    mine = accept_rank(w->nconns, my_stuck);
+    *stuck = looks_stuck(w, &w->env.slots->slot[w->env.self], now_ms);
+    mine = accept_rank(w->nconns, *stuck);
     for (i = 0; i < used && i < SRV_MAX_WORKERS; i++) {
         srv_worker_slot_t *s = &w->env.slots->slot[i];
         size_t c, rank;
@@ -76,7 +69,7 @@ static int over_fair_share(srv_worker_t *w, unsigned *others, int *stuck)
             continue;
         c = (size_t)srv_atomic_load(&s->conns);
         *others += (unsigned)srv_atomic_load(&s->accepted);
-        rank = accept_rank(c, stuck_ms(w, s, now_ms));
+        rank = accept_rank(c, looks_stuck(w, s, now_ms));
         if (rank < best)
             best = rank;
     }

@@ -229,15 +229,16 @@ void srv__worker_report_stuck(srv_worker_t *w, uint64_t ident);
 void srv__worker_watch_start(srv_worker_t *w);
 void srv__worker_watch_stop(srv_worker_t *w);
 
-/* Tells the siblings how many connections this worker holds and has
- * accepted (they balance accepts by it). Loop thread; two atomic stores
- * per connection opened or closed. */
-static inline void srv__worker_publish_conns(srv_worker_t *w)
+/* Tells the siblings how many connections this worker holds, and with
+ * accepted, that it took one more (they balance accepts by it). Loop
+ * thread; one atomic store per connection closed, two per one opened. */
+static inline void srv__worker_publish_conns(srv_worker_t *w, int accepted)
 {
-    if (w->env.slots != NULL) {
-        srv_atomic_store(&w->env.slots->slot[w->env.self].conns, (int)w->nconns);
-        srv_atomic_store(&w->env.slots->slot[w->env.self].accepted, (int)w->naccepted);
-    }
+    if (w->env.slots == NULL)
+        return;
+    srv_atomic_store(&w->env.slots->slot[w->env.self].conns, (int)w->nconns);
+    if (accepted)
+        srv_atomic_store(&w->env.slots->slot[w->env.self].accepted, (int)++w->naccepted);
 }
 
 /* Opens listener l on the socket of spec and starts accepting on it
