@@ -12,7 +12,9 @@
  * while nothing of the connection's output is queued (x->direct), the app
  * thread writes a large response to the socket itself: it leaves without
  * a copy and without waiting for the loop, and only what does not fit, and
- * all that follows it, takes the list. Body bytes travel loop -> app
+ * all that follows it, takes the list. A small response's last bytes wait
+ * for the release (x->late), which writes them itself while the loop
+ * sleeps, and else hands them over with its own notification. Body bytes travel loop -> app
  * through a ring buffer whose two indexes are updated under the lock while
  * the bytes themselves are copied outside it (one producer, one consumer).
  * Each side wakes the other: the app thread queues the exchange on
@@ -114,7 +116,9 @@ struct srv_req_s {
     srv_buf_t hbuf; /* status line + headers until the framing is known */
     srv_http_resp_meta_t meta;
     srv_http_plan_t plan;
-    int direct_off;         /* direct was seen cleared: no need to look again */
+    int direct_off;  /* direct was seen cleared: no need to look again */
+    srv_list_t late; /* a small last write's blocks, for the release (req.c) */
+    size_t late_bytes;
     int load_dropped;       /* srv__pool_job_ending() ran for this job */
     int64_t body_sent;      /* body bytes accepted from the app */
     int64_t length_hint;    /* srv_resp_length_hint(), or -1 */

@@ -335,6 +335,13 @@ static int queue_blocks(srv_req_t *x, srv_list_t *list, size_t bytes, int hold, 
     srv_worker_t *w = x->w;
     int send = 0, rc = 0;
 
+    if (!srv_list_empty(&x->late)) {
+        /* Bytes kept for the release go first (a file after its head). */
+        srv_list_splice_tail(&x->late, list);
+        srv_list_splice_tail(list, &x->late);
+        bytes += x->late_bytes;
+        x->late_bytes = 0;
+    }
     uv_mutex_lock(&w->lock);
     if (x->state & X_ABORTED) {
         srv_list_t *n;
@@ -492,6 +499,13 @@ static int send_bytes(srv_req_t *x, const char *pre, size_t prelen, const char *
     }
     if (srv_list_empty(&list))
         return 0;
+    if (hold == HOLD_RELEASE && !x->direct_off) {
+        /* Small (else it went direct above) and nothing queued before it:
+         * the release writes it or hands it over (write_late). */
+        srv_list_splice_tail(&x->late, &list);
+        x->late_bytes += total;
+        return 0;
+    }
     return queue_blocks(x, &list, total, hold, wait);
 }
 
@@ -678,6 +692,42 @@ static void send_error_response(srv_req_t *x, int status)
         srv_resp_write(x, body, (size_t)n, SRV_RESP_LAST);
 }
 
+/* The release of a response whose last bytes wait in x->late. While the
+ * loop sleeps, the app thread writes them itself, without the
+ * interpreter's lock: handing them over would cost a wake-up of the loop
+ * (a context switch, for each small response under a light load). While
+ * the loop is awake, it takes them with the release's notification before
+ * it sleeps, and this thread is free for the next job at once. */
+static void write_late(srv_req_t *x)
+{
+    const char *parts[4];
+    size_t lens[4], n = 0, sent;
+    srv_list_t *it;
+
+    if (srv_atomic_load(&x->w->loop_awake))
+        return;
+    for (it = x->late.next; it != &x->late && n < 4; it = it->next) {
+        srv_oblock_t *b = srv_list_entry(it, srv_oblock_t, link);
+
+        parts[n] = b->data + b->off;
+        lens[n++] = b->len - b->off;
+    }
+    sent = write_direct(x, parts, lens, n);
+    x->late_bytes -= sent;
+    while (sent > 0) {
+        srv_oblock_t *b = srv_list_entry(x->late.next, srv_oblock_t, link);
+        size_t left = b->len - b->off;
+
+        if (sent < left) {
+            b->off += sent;
+            break;
+        }
+        sent -= left;
+        srv_list_unlink(&b->link);
+        srv_oblock_free(b);
+    }
+}
+
 void srv__req_complete(srv_req_t *x, int rc)
 {
     srv_worker_t *w = x->w;
@@ -715,8 +765,21 @@ void srv__req_complete(srv_req_t *x, int rc)
         x->close_after = 1;
     }
 
+    if (!srv_list_empty(&x->late))
+        write_late(x);
     x->log_status = x->resp != R_NONE ? x->status : 0;
     uv_mutex_lock(&w->lock);
+    if (!srv_list_empty(&x->late)) {
+        /* What write_late left: the loop writes it, after the release. */
+        if (x->state & X_ABORTED) {
+            free_list(&x->late);
+        } else {
+            srv_list_splice_tail(&x->out, &x->late);
+            x->out_bytes += x->late_bytes;
+            x->direct = 0;
+        }
+        x->late_bytes = 0;
+    }
     x->loop_close = x->close_after || (x->resp != R_NONE && !x->plan.keep_alive);
     x->state |= X_RELEASED;
     if (srv_list_linked(&x->held_link))

@@ -81,6 +81,7 @@ static srv_conn_t *conn_new(srv_worker_t *w)
     srv_list_init(&c->wq);
     srv_list_init(&c->wflight);
     srv_list_init(&c->x.out);
+    srv_list_init(&c->x.late);
     srv_list_init(&c->x.notify_link);
     srv_list_init(&c->x.held_link);
     srv_list_init(&c->x.job_link);

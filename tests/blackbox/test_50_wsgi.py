@@ -344,6 +344,45 @@ def test_a_large_response_leaves_while_the_loop_is_held_up():
             assert Reader(c).response().body == pattern(0, 100)
 
 
+def test_a_small_response_leaves_while_the_loop_sleeps():
+    """A small response that the app returns whole (a list of one bytes)
+    goes through the loop while the loop is awake, but while it sleeps the
+    app thread writes it itself at the release: waking the loop for it
+    would cost a context switch per request. The client gets it while the loop thread cannot
+    run, and the loop, back, serves the connection's next request."""
+    with WsgiServer("--threads", "2") as s:
+        loop_thread = s.worker_pid()
+        with s.connect() as c:
+            c.sendall(b"GET /parts-list?sizes=120&late=%d HTTP/1.1\r\nHost: a\r\n\r\n"
+                      % int(1000 * SLOW))
+            s.wait_for_line(r"parts: answering in")  # the loop has handed it over
+            with FrozenThread(loop_thread):
+                resp = Reader(c).response(timeout=5)
+            assert resp.status == 200 and resp.body == pattern(0, 120)
+            c.sendall(b"GET /parts-list?sizes=100 HTTP/1.1\r\nHost: a\r\n\r\n")
+            assert Reader(c).response().body == pattern(0, 100)
+
+
+def test_small_responses_to_a_client_that_reads_late_arrive_whole_and_in_order():
+    """Pipelined requests for small responses returned whole, from a client
+    that reads nothing for a while: the socket fills up, an app thread's
+    write at the release takes part of a response, and the loop writes the
+    rest before anything that follows."""
+    n, size = 600, 15000
+    with WsgiServer("--threads", "2") as s:
+        c = socket.socket()
+        c.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        c.connect((s.host, s.port))
+        with c:
+            c.sendall(b"".join(b"GET /parts-list?sizes=%d HTTP/1.1\r\nHost: a\r\n\r\n"
+                               % (size + i) for i in range(n)))
+            time.sleep(0.5)
+            r = Reader(c)
+            for i in range(n):
+                resp = r.response(timeout=10)
+                assert resp.status == 200 and resp.body == pattern(0, size + i), i
+
+
 def thread_name(pid, tid):
     with open("/proc/%d/task/%d/comm" % (pid, tid)) as f:
         return f.read().strip()
@@ -356,10 +395,10 @@ def test_a_response_written_whole_by_its_app_thread_does_not_wake_the_loop():
     So the loop thread sleeps once per request, not twice. Not under a
     sanitizer: the slowed app thread releases after the client's next
     request has come (a TSan run counted 1.85-2.25 sleeps per request)."""
-    def sleeps_per_request(c, size, n=40):
+    def sleeps_per_request(c, size, n=40, route=b"parts"):
         before = loop_wakeups(loop_thread)
         for _ in range(n):
-            c.sendall(b"GET /parts?sizes=%d HTTP/1.1\r\nHost: a\r\n\r\n" % size)
+            c.sendall(b"GET /%s?sizes=%d HTTP/1.1\r\nHost: a\r\n\r\n" % (route, size))
             assert Reader(c).response().body == pattern(0, size)
         return (loop_wakeups(loop_thread) - before) / n
 
@@ -370,9 +409,13 @@ def test_a_response_written_whole_by_its_app_thread_does_not_wake_the_loop():
             # lose its CPU between its write and its release, and the client's
             # next request then comes first (and the release wakes the loop).
             direct = [sleeps_per_request(c, 65536) for _ in range(5)]
-            # Answers the loop writes: it is woken for them, then for the next request.
+            # A small answer returned whole: written at the release, the loop asleep.
+            small = [sleeps_per_request(c, 100, route=b"parts-list") for _ in range(5)]
+            # Answers the loop writes (the last bytes of an iterator's body,
+            # held until it ends): it is woken for them, then for the next request.
             queued = [sleeps_per_request(c, 100) for _ in range(5)]
-        assert min(direct) < 1.4 and max(queued) > 1.6, (direct, queued)
+        assert min(direct) < 1.4 and min(small) < 1.4 and max(queued) > 1.6, (direct, small,
+                                                                             queued)
 
 
 def test_a_response_done_before_the_timeout_is_not_timed_out_later():

@@ -147,7 +147,9 @@ def pattern(i, n):
 
 def parts_app(environ, start_response):
     # ?sizes=A,B,..&late=MS: the parts pattern(0, A), pattern(1, B), ... as
-    # one body of known length, after MS ms (announced in the error log).
+    # one body of known length, after MS ms (announced in the error log);
+    # returned as an iterator, or on /parts-list as the list itself (which
+    # the validator would hide behind its own iterator).
     q = dict(p.split("=", 1) for p in environ["QUERY_STRING"].split("&") if "=" in p)
     parts = [pattern(i, int(n)) for i, n in enumerate(q.get("sizes", "10").split(","))]
     late = int(q.get("late", "0"))
@@ -156,7 +158,7 @@ def parts_app(environ, start_response):
         time.sleep(late / 1000)
     start_response("200 OK", [("Content-Type", "application/octet-stream"),
                               ("Content-Length", str(sum(map(len, parts))))])
-    return iter(parts)
+    return parts if environ["PATH_INFO"] == "/parts-list" else iter(parts)
 
 
 def slow_stream_app(environ, start_response):
@@ -377,7 +379,7 @@ def start_response_forms_app(environ, start_response):
 UNVALIDATED = {
     # The validator wraps every result in its own iterator, which would hide
     # the file_wrapper from srv (no sendfile): these two stay unwrapped.
-    "file": file_app, "file-tail": file_tail_app,
+    "file": file_app, "file-tail": file_tail_app, "parts-list": parts_app,
     "read-all": read_all_app, "bad-header": bad_header_app, "bad-name": bad_name_app,
     "bad-status": bad_status_app, "not-bytes": not_bytes_app, "no-start": no_start_app,
     "sysexit": sysexit_app, "kbint": kbint_app, "ignore-body-error": ignore_body_error_app,
