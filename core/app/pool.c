@@ -257,6 +257,16 @@ void srv__pool_job_ending(srv_req_t *x)
     }
 }
 
+int srv__pool_jobs_wait(srv_worker_t *w)
+{
+    int wait;
+
+    uv_mutex_lock(&w->jobs_lock);
+    wait = !srv_list_empty(&w->jobs);
+    uv_mutex_unlock(&w->jobs_lock);
+    return wait;
+}
+
 void srv__pool_blocking(srv_worker_t *w, int entering)
 {
     srv_pool_thread_t *t = NULL;

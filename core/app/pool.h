@@ -25,6 +25,8 @@ void srv__pool_blocking(srv_worker_t *w, int entering);
  * that a client that connects again at once is not left to a worker that
  * only looks busy. x's app thread. */
 void srv__pool_job_ending(srv_req_t *x);
+/* Whether jobs wait for a thread. Any thread. */
+int srv__pool_jobs_wait(srv_worker_t *w);
 /* Asks the threads to finish and, with join, waits for them. */
 void srv__pool_stop(srv_worker_t *w, int join);
 

@@ -693,18 +693,21 @@ static void send_error_response(srv_req_t *x, int status)
 }
 
 /* The release of a response whose last bytes wait in x->late. While the
- * loop sleeps, the app thread writes them itself, without the
- * interpreter's lock: handing them over would cost a wake-up of the loop
- * (a context switch, for each small response under a light load). While
- * the loop is awake, it takes them with the release's notification before
- * it sleeps, and this thread is free for the next job at once. */
+ * loop sleeps and no job waits, the app thread writes them itself,
+ * without the interpreter's lock: handing them over would cost a wake-up
+ * of the loop (a context switch, for each small response under a light
+ * load). Otherwise the loop takes them with the release's notification:
+ * an awake loop before it sleeps, at no cost; and while jobs wait, the
+ * app thread is what holds them up, so it goes on to the next one at once
+ * and the loop writes on the other CPU (hello at 256 connections: about
+ * 10% more requests/s than with this thread writing). */
 static void write_late(srv_req_t *x)
 {
     const char *parts[4];
     size_t lens[4], n = 0, sent;
     srv_list_t *it;
 
-    if (srv_atomic_load(&x->w->loop_awake))
+    if (srv_atomic_load(&x->w->loop_awake) || srv__pool_jobs_wait(x->w))
         return;
     for (it = x->late.next; it != &x->late && n < 4; it = it->next) {
         srv_oblock_t *b = srv_list_entry(it, srv_oblock_t, link);

@@ -363,6 +363,30 @@ def test_a_small_response_leaves_while_the_loop_sleeps():
             assert Reader(c).response().body == pattern(0, 100)
 
 
+def test_while_jobs_wait_a_small_response_is_left_to_the_loop():
+    """The app thread writes a small response itself only when no other job
+    waits for it: while one does, it hands the response to the loop (which
+    writes on the other CPU) and goes on to that job. One app thread, the
+    loop held up: the first response, finished while the second request
+    waits, stays with the loop; the second, with nothing waiting behind
+    it, leaves at once."""
+    with WsgiServer("--threads", "1") as s:
+        loop_thread = s.worker_pid()
+        with s.connect() as c1, s.connect() as c2:
+            c1.sendall(b"GET /parts-list?sizes=100&late=%d HTTP/1.1\r\nHost: a\r\n\r\n"
+                       % int(1000 * SLOW))
+            s.wait_for_line(r"parts: answering in")
+            c2.sendall(b"GET /parts-list?sizes=200 HTTP/1.1\r\nHost: a\r\n\r\n")
+            time.sleep(0.3 * SLOW)  # the loop has queued it behind the first
+            with FrozenThread(loop_thread):
+                assert Reader(c2).response(timeout=5).body == pattern(0, 200)
+                c1.setblocking(False)
+                with pytest.raises(BlockingIOError):
+                    c1.recv(1)
+                c1.setblocking(True)
+            assert Reader(c1).response(timeout=5).body == pattern(0, 100)
+
+
 def test_small_responses_to_a_client_that_reads_late_arrive_whole_and_in_order():
     """Pipelined requests for small responses returned whole, from a client
     that reads nothing for a while: the socket fills up, an app thread's
