@@ -14,9 +14,10 @@
  * a copy and without waiting for the loop, and only what does not fit, and
  * all that follows it, takes the list. A small response's last bytes wait
  * for the release (x->late), which writes them itself while the loop
- * sleeps, and else hands them over with its own notification. Body bytes travel loop -> app
- * through a ring buffer whose two indexes are updated under the lock while
- * the bytes themselves are copied outside it (one producer, one consumer).
+ * sleeps and no job waits, and else hands them over with its own
+ * notification. Body bytes travel loop -> app through a ring buffer whose
+ * two indexes are updated under the lock while the bytes themselves are
+ * copied outside it (one producer, one consumer).
  * Each side wakes the other: the app thread queues the exchange on
  * w->notify_q and calls srv__worker_wake(); the loop signals the condition
  * variable of the app thread when it waits. One release wakes no one: that
