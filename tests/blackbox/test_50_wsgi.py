@@ -325,41 +325,25 @@ def test_a_finished_body_goes_out_while_the_app_works_on():
         s.wait_for_line(r"Request timed out after 2 s: GET /sized")
 
 
-def test_a_large_response_leaves_while_the_loop_is_held_up():
+@pytest.mark.parametrize("route,size", [(b"parts", 65536), (b"parts-list", 120)])
+def test_a_response_leaves_while_the_loop_is_held_up(route, size):
     """An app thread writes a large response to the socket itself when
-    nothing is queued ahead of it: the client gets it even while the
-    worker's loop thread cannot run (as when the machine keeps it from a
-    CPU), and the worker need not buffer it meanwhile."""
+    nothing is queued ahead of it, and a small one that the app returns
+    whole (a list of one bytes) at the release, while the loop sleeps
+    (waking it would cost a context switch per request). The client gets
+    it even while the worker's loop thread cannot run (as when the machine
+    keeps it from a CPU), and the worker need not buffer it meanwhile."""
     with WsgiServer("--threads", "2") as s:
         loop_thread = s.worker_pid()  # the worker's loop runs on its main thread
         with s.connect() as c:
-            c.sendall(b"GET /parts?sizes=65536&late=%d HTTP/1.1\r\nHost: a\r\n\r\n"
-                      % int(1000 * SLOW))
+            c.sendall(b"GET /%s?sizes=%d&late=%d HTTP/1.1\r\nHost: a\r\n\r\n"
+                      % (route, size, int(1000 * SLOW)))
             s.wait_for_line(r"parts: answering in")  # the loop has handed it over
             with FrozenThread(loop_thread):
                 resp = Reader(c).response(timeout=5)
-            assert resp.status == 200 and resp.body == pattern(0, 65536)
+            assert resp.status == 200 and resp.body == pattern(0, size)
             # and the loop, back, serves the connection's next request
-            c.sendall(b"GET /parts?sizes=100 HTTP/1.1\r\nHost: a\r\n\r\n")
-            assert Reader(c).response().body == pattern(0, 100)
-
-
-def test_a_small_response_leaves_while_the_loop_sleeps():
-    """A small response that the app returns whole (a list of one bytes)
-    goes through the loop while the loop is awake, but while it sleeps the
-    app thread writes it itself at the release: waking the loop for it
-    would cost a context switch per request. The client gets it while the loop thread cannot
-    run, and the loop, back, serves the connection's next request."""
-    with WsgiServer("--threads", "2") as s:
-        loop_thread = s.worker_pid()
-        with s.connect() as c:
-            c.sendall(b"GET /parts-list?sizes=120&late=%d HTTP/1.1\r\nHost: a\r\n\r\n"
-                      % int(1000 * SLOW))
-            s.wait_for_line(r"parts: answering in")  # the loop has handed it over
-            with FrozenThread(loop_thread):
-                resp = Reader(c).response(timeout=5)
-            assert resp.status == 200 and resp.body == pattern(0, 120)
-            c.sendall(b"GET /parts-list?sizes=100 HTTP/1.1\r\nHost: a\r\n\r\n")
+            c.sendall(b"GET /%s?sizes=100 HTTP/1.1\r\nHost: a\r\n\r\n" % route)
             assert Reader(c).response().body == pattern(0, 100)
 
 
