@@ -118,7 +118,7 @@ struct srv_req_s {
     srv_http_resp_meta_t meta;
     srv_http_plan_t plan;
     int direct_off;  /* direct was seen cleared: no need to look again */
-    srv_list_t late; /* a small last write's blocks, for the release (req.c) */
+    srv_list_t late; /* a small last write's blocks, for the release (resp_out.c) */
     size_t late_bytes;
     int load_dropped;       /* srv__pool_job_ending() ran for this job */
     int64_t body_sent;      /* body bytes accepted from the app */

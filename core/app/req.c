@@ -1,5 +1,6 @@
 /* req.c: the app-thread side of an exchange: reading the body and writing
- * the response (the srv_req_* and srv_resp_* functions of srv.h).
+ * the response (the srv_req_* and srv_resp_* functions of srv.h). How the
+ * response's bytes travel to the socket is resp_out.c's.
  *
  * Everything here runs on the app thread that was handed the exchange. The
  * response head is formatted here, not on the loop thread, so that the
@@ -9,51 +10,17 @@
 
 #include "app/exchange.h"
 #include "app/pool.h"
+#include "app/resp_out.h"
 #include "http/response.h"
 #include "platform.h"
 #include "server/worker.h"
 #include "util/alloc.h"
 #include "util/log.h"
 
-/* The most output one block carries, and the most the loop drains of an
- * unread body before it prefers to close the connection. */
-#define SRV_BLOCK_MAX     (64 * 1024)
+/* The most the loop drains of an unread body before it prefers to close
+ * the connection, and the largest response head. */
 #define SRV_DRAIN_MAX     (64 * 1024)
 #define SRV_RESP_HEAD_MAX (1024 * 1024)
-/* A response's last write up to this size is queued whole without waiting
- * for the client to catch up: the app holds those bytes already, and the
- * thread is free for the next request instead of blocking (and then
- * taking turns for the interpreter with the thread woken meanwhile). */
-#define SRV_LAST_NOWAIT_MAX (1024 * 1024)
-/* Output at least this large is written by the app thread itself when it
- * can (write_direct): it then needs no copy, and no buffer while the loop
- * waits for a CPU. Smaller output goes through the loop, which writes it
- * while the app threads run the next requests. */
-#define SRV_DIRECT_MIN (16 * 1024)
-
-srv_oblock_t *srv_oblock_new(size_t cap)
-{
-    srv_oblock_t *b = srv_malloc(sizeof(*b) + cap);
-
-    if (b == NULL)
-        return NULL;
-    srv_list_init(&b->link);
-    b->len = 0;
-    b->off = 0;
-    b->cap = cap;
-    b->app = 0;
-    b->file_fd = -1;
-    b->file_off = 0;
-    b->file_left = 0;
-    return b;
-}
-
-void srv_oblock_free(srv_oblock_t *b)
-{
-    if (b->file_fd >= 0)
-        srv_plat_fd_close(b->file_fd);
-    srv_free(b);
-}
 
 int srv__req_notify_locked(srv_req_t *x, unsigned events)
 {
@@ -78,7 +45,7 @@ int srv_resp_started(const srv_req_t *req)
  * and returns with w->lock held. The app's wait hooks run outside the lock:
  * they may block on an interpreter lock that a thread holding w->lock would
  * never get. */
-static void app_wait(srv_req_t *x, unsigned waitflag)
+void srv__req_wait(srv_req_t *x, unsigned waitflag)
 {
     srv_worker_t *w = x->w;
     void *token = NULL;
@@ -140,7 +107,7 @@ int srv_req_read(srv_req_t *x, void *buf, size_t cap, size_t *nread)
             srv__worker_wake(w);
             send = 0;
         }
-        app_wait(x, X_WAIT_BODY);
+        srv__req_wait(x, X_WAIT_BODY);
     }
     off = (size_t)(r->rpos % r->cap);
     n = (size_t)(avail < cap ? avail : cap);
@@ -323,192 +290,6 @@ static int plan_response(srv_req_t *x, int64_t known_len)
     return 0;
 }
 
-/* How a response's final bytes wait for its release: not at all, with the
- * release that follows at once, or until the app's iterator ends (watched
- * by the loop, worker.c: on_hold_watch). */
-enum { HOLD_NONE = 0, HOLD_RELEASE, HOLD_WATCHED };
-
-/* Appends the blocks of list to x->out and wakes the loop unless hold is
- * set; then, if wait is set, waits while the client is far behind. */
-static int queue_blocks(srv_req_t *x, srv_list_t *list, size_t bytes, int hold, int wait)
-{
-    srv_worker_t *w = x->w;
-    int send = 0, rc = 0;
-
-    if (!srv_list_empty(&x->late)) {
-        /* Bytes kept for the release go first (a file after its head). */
-        srv_list_splice_tail(&x->late, list);
-        srv_list_splice_tail(list, &x->late);
-        bytes += x->late_bytes;
-        x->late_bytes = 0;
-    }
-    uv_mutex_lock(&w->lock);
-    if (x->state & X_ABORTED) {
-        srv_list_t *n;
-
-        uv_mutex_unlock(&w->lock);
-        while ((n = srv_list_pop_head(list)) != NULL)
-            srv_oblock_free(srv_list_entry(n, srv_oblock_t, link));
-        return SRV_ECONNRESET;
-    }
-    srv_list_splice_tail(&x->out, list);
-    x->out_bytes += bytes;
-    x->direct = 0; /* what follows must not overtake these */
-    x->direct_off = 1;
-    if (!hold || x->out_bytes > w->write_buffer)
-        send = srv__req_notify_locked(x, EV_OUT);
-    else if (hold == HOLD_WATCHED && !srv_list_linked(&x->held_link))
-        srv_list_push_tail(&w->held, &x->held_link);
-    if (send) {
-        srv__worker_wake(w);
-        send = 0;
-    }
-    while (wait && x->out_bytes > w->write_buffer && !(x->state & X_ABORTED))
-        app_wait(x, X_WAIT_OUT);
-    if (x->state & X_ABORTED)
-        rc = SRV_ECONNRESET;
-    uv_mutex_unlock(&w->lock);
-    return rc;
-}
-
-static void free_list(srv_list_t *list)
-{
-    srv_list_t *n;
-
-    while ((n = srv_list_pop_head(list)) != NULL)
-        srv_oblock_free(srv_list_entry(n, srv_oblock_t, link));
-}
-
-/* Writes what fits of the n parts to the socket at once, if the loop has
- * nothing of the connection's queued (x->direct). Returns the bytes
- * written; the caller queues the rest. */
-static size_t write_direct(srv_req_t *x, const char *const *parts, const size_t *lens, size_t n)
-{
-    srv_worker_t *w = x->w;
-    uv_buf_t bufs[4];
-    size_t i, nbufs = 0, total = 0, sent = 0;
-
-    uv_mutex_lock(&w->lock);
-    if (!x->direct || (x->state & X_ABORTED)) {
-        x->direct_off = 1;
-        uv_mutex_unlock(&w->lock);
-        return 0;
-    }
-    /* The loop clears direct and waits out X_WRITING before it writes
-     * or closes the socket; the write itself runs without the lock. */
-    x->state |= X_WRITING;
-    uv_mutex_unlock(&w->lock);
-    for (i = 0; i < n; i++) {
-        if (lens[i] > 0)
-            bufs[nbufs++] = uv_buf_init((char *)parts[i], (unsigned)lens[i]);
-        total += lens[i];
-    }
-    if (srv_plat_sock_send(x->sock, bufs, nbufs, &sent) != 0)
-        sent = 0; /* full or failed: the loop writes it, and reports a failure */
-    uv_mutex_lock(&w->lock);
-    x->state &= ~X_WRITING;
-    if (x->state & X_WRITE_WAIT) {
-        x->state &= ~X_WRITE_WAIT;
-        uv_cond_signal(&w->wrote);
-    }
-    x->direct_bytes += sent;
-    if (sent < total) {
-        x->direct = 0;
-        x->direct_off = 1;
-    }
-    uv_mutex_unlock(&w->lock);
-    return sent;
-}
-
-/* Sends the head (if it is not out yet), then pre + data + suf, copied into
- * blocks. Blocks are handed over whenever a write buffer's worth is ready,
- * so memory stays bounded however large the body; with hold, the final
- * blocks are held back for the release, which wakes the loop once for
- * both. */
-static int send_bytes(srv_req_t *x, const char *pre, size_t prelen, const char *data, size_t len,
-                      const char *suf, size_t suflen, int hold)
-{
-    size_t w_buf = x->w->write_buffer;
-    const char *parts[4];
-    size_t lens[4], i, total = 0, left_all;
-    srv_list_t list;
-    srv_oblock_t *b = NULL;
-    int rc, wait;
-
-    parts[0] = x->hbuf.data;
-    lens[0] = x->resp == R_PLANNED ? x->hbuf.len : 0;
-    parts[1] = pre;
-    lens[1] = prelen;
-    parts[2] = data;
-    lens[2] = len;
-    parts[3] = suf;
-    lens[3] = suflen;
-    left_all = lens[0] + prelen + len + suflen;
-    if (x->resp == R_PLANNED)
-        x->resp = R_HEAD_QUEUED;
-    if (!x->direct_off && left_all >= SRV_DIRECT_MIN && left_all <= (size_t)UINT32_MAX) {
-        size_t sent;
-
-        if (hold != HOLD_NONE)
-            srv__pool_job_ending(x); /* the client may have it all before the release */
-        sent = write_direct(x, parts, lens, 4);
-
-        left_all -= sent;
-        for (i = 0; i < 4 && sent > 0; i++) {
-            size_t n = sent < lens[i] ? sent : lens[i];
-
-            parts[i] += n;
-            lens[i] -= n;
-            sent -= n;
-        }
-        if (left_all == 0)
-            return 0;
-    }
-    wait = !hold || left_all > SRV_LAST_NOWAIT_MAX;
-    srv_list_init(&list);
-    for (i = 0; i < 4; i++) {
-        const char *p = parts[i];
-        size_t left = lens[i];
-
-        while (left > 0) {
-            size_t n;
-
-            if (b == NULL || b->len == b->cap) {
-                if (total >= w_buf) {
-                    rc = queue_blocks(x, &list, total, 0, wait);
-                    total = 0;
-                    if (rc != 0)
-                        return rc;
-                }
-                b = srv_oblock_new(left_all < SRV_BLOCK_MAX ? left_all : SRV_BLOCK_MAX);
-                if (b == NULL) {
-                    free_list(&list);
-                    return SRV_ENOMEM;
-                }
-                b->app = 1;
-                srv_list_push_tail(&list, &b->link);
-            }
-            n = b->cap - b->len < left ? b->cap - b->len : left;
-            memcpy(b->data + b->len, p, n);
-            b->len += n;
-            p += n;
-            left -= n;
-            total += n;
-            left_all -= n;
-        }
-    }
-    if (srv_list_empty(&list))
-        return 0;
-    if (hold == HOLD_RELEASE && !x->direct_off) {
-        /* Small (else it went direct above) and nothing queued before it:
-         * the release writes it or hands it over (write_late). */
-        srv_list_splice_tail(&x->late, &list);
-        x->late_bytes += total;
-        return 0;
-    }
-    return queue_blocks(x, &list, total, hold, wait);
-}
-
 int srv_resp_length_hint(srv_req_t *x, int64_t total)
 {
     if (x->resp != R_STARTED || total < 0)
@@ -585,7 +366,7 @@ int srv_resp_write(srv_req_t *x, const void *data, size_t len, int flags)
         hold = HOLD_NONE;
     x->body_sent += (int64_t)len;
     x->log_body_bytes += (int64_t)len;
-    rc = send_bytes(x, pre, prelen, data, len, suf, suflen, hold);
+    rc = srv__resp_send(x, pre, prelen, data, len, suf, suflen, hold);
     if (last)
         x->resp = R_DONE;
     return rc;
@@ -649,7 +430,7 @@ int srv_resp_file(srv_req_t *x, int fd, int64_t offset, int64_t count)
     x->log_body_bytes += count;
     x->body_sent += count;
     if (x->resp == R_PLANNED) {
-        rc = send_bytes(x, NULL, 0, NULL, 0, NULL, 0, 1);
+        rc = srv__resp_send(x, NULL, 0, NULL, 0, NULL, 0, HOLD_RELEASE);
         if (rc != 0) {
             srv_oblock_free(fb);
             return rc;
@@ -660,7 +441,7 @@ int srv_resp_file(srv_req_t *x, int fd, int64_t offset, int64_t count)
     x->resp = R_DONE;
     /* The file's bytes are not counted against the write buffer: they stay
      * on disk until the loop sends them. */
-    return queue_blocks(x, &list, 0, 1, 1);
+    return srv__resp_queue(x, &list, 0, HOLD_RELEASE, 1);
 }
 
 /* ---- The end of the handler ---- */
@@ -690,45 +471,6 @@ static void send_error_response(srv_req_t *x, int status)
     n = snprintf(body, sizeof(body), "%d %s\n", status, srv_http_reason(status));
     if (srv_resp_start(x, status, NULL, &ct, 1) == 0)
         srv_resp_write(x, body, (size_t)n, SRV_RESP_LAST);
-}
-
-/* The release of a response whose last bytes wait in x->late. While the
- * loop sleeps and no job waits, the app thread writes them itself,
- * without the interpreter's lock: handing them over would cost a wake-up
- * of the loop (a context switch, for each small response under a light
- * load). Otherwise the loop takes them with the release's notification:
- * an awake loop before it sleeps, at no cost; and while jobs wait, the
- * app thread is what holds them up, so it goes on to the next one at once
- * and the loop writes on the other CPU (hello at 256 connections: about
- * 10% more requests/s than with this thread writing). */
-static void write_late(srv_req_t *x)
-{
-    const char *parts[4];
-    size_t lens[4], n = 0, sent;
-    srv_list_t *it;
-
-    if (srv_atomic_load(&x->w->loop_awake) || srv__pool_jobs_wait(x->w))
-        return;
-    for (it = x->late.next; it != &x->late && n < 4; it = it->next) {
-        srv_oblock_t *b = srv_list_entry(it, srv_oblock_t, link);
-
-        parts[n] = b->data + b->off;
-        lens[n++] = b->len - b->off;
-    }
-    sent = write_direct(x, parts, lens, n);
-    x->late_bytes -= sent;
-    while (sent > 0) {
-        srv_oblock_t *b = srv_list_entry(x->late.next, srv_oblock_t, link);
-        size_t left = b->len - b->off;
-
-        if (sent < left) {
-            b->off += sent;
-            break;
-        }
-        sent -= left;
-        srv_list_unlink(&b->link);
-        srv_oblock_free(b);
-    }
 }
 
 void srv__req_complete(srv_req_t *x, int rc)
@@ -768,21 +510,10 @@ void srv__req_complete(srv_req_t *x, int rc)
         x->close_after = 1;
     }
 
-    if (!srv_list_empty(&x->late))
-        write_late(x);
+    srv__resp_write_late(x);
     x->log_status = x->resp != R_NONE ? x->status : 0;
     uv_mutex_lock(&w->lock);
-    if (!srv_list_empty(&x->late)) {
-        /* What write_late left: the loop writes it, after the release. */
-        if (x->state & X_ABORTED) {
-            free_list(&x->late);
-        } else {
-            srv_list_splice_tail(&x->out, &x->late);
-            x->out_bytes += x->late_bytes;
-            x->direct = 0;
-        }
-        x->late_bytes = 0;
-    }
+    srv__resp_late_to_loop_locked(x);
     x->loop_close = x->close_after || (x->resp != R_NONE && !x->plan.keep_alive);
     x->state |= X_RELEASED;
     if (srv_list_linked(&x->held_link))
