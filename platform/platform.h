@@ -93,6 +93,11 @@ void srv_plat_waker_free(srv_plat_waker_t *k);
 int srv_plat_runnable_open(void);
 int srv_plat_thread_runnable(int probe);
 void srv_plat_runnable_close(int probe);
+/* With on, the calling thread, when woken, no longer preempts the thread
+ * running on its CPU: it waits for that one's turn to end (Linux:
+ * SCHED_BATCH); with 0, it does again (SCHED_OTHER). Returns 0 or SRV_E*.
+ * Windows: nothing (SRV_ENOSYS). */
+int srv_plat_thread_batch(int on);
 
 /* Shows argv as this process's command line (ps) and names it srv; for
  * srv hosted by python3. argv's strings must not live in the original

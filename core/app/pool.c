@@ -257,6 +257,19 @@ void srv__pool_job_ending(srv_req_t *x)
     }
 }
 
+uint64_t srv__pool_take_job_time(srv_worker_t *w, uint64_t *jobs)
+{
+    uint64_t sum;
+
+    uv_mutex_lock(&w->jobs_lock);
+    sum = w->job_ns_sum;
+    *jobs = w->jobs_timed;
+    w->job_ns_sum = 0;
+    w->jobs_timed = 0;
+    uv_mutex_unlock(&w->jobs_lock);
+    return *jobs > 0 ? sum / *jobs : 0;
+}
+
 int srv__pool_jobs_wait(srv_worker_t *w)
 {
     int wait;
@@ -297,6 +310,8 @@ static srv_req_t *next_job(srv_pool_thread_t *t, int finished)
     if (finished) {
         w->running--;
         w->completed++;
+        w->job_ns_sum += uv_hrtime() - t->job_ns;
+        w->jobs_timed++;
     }
     /* While another thread computes, this one would only take turns with
      * it for the interpreter: it waits to be woken instead. */

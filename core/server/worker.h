@@ -129,6 +129,8 @@ struct srv_worker_s {
     uint64_t starve_seen_ns; /* when the starve timer last looked */
     uint64_t starve_ms;      /* and how long until it looks again */
     uint64_t progress_ms;    /* when it last saw a job finish (or woke a thread) */
+    uint64_t job_ns_sum;     /* how long the jobs ended since the last tick took */
+    uint64_t jobs_timed;     /* and how many they were */
     int pool_stop;
     uv_timer_t starve; /* wakes another thread for a job that waits */
 
@@ -170,6 +172,7 @@ struct srv_worker_s {
     uint64_t trimmed_rss;      /* resident bytes after the last trim */
     uint64_t trimmed_requests; /* nrequests at the last look for one */
     int retiring;
+    int loop_batch;          /* the loop thread waits its turn when woken (set_loop_class) */
     uv_timer_t accept_retry; /* resumes accepting after a balancing pause */
     /* Leaving pending connections to the siblings (over_fair_share): */
     int deferring;         /* a run of such pauses is going on */

@@ -1,6 +1,8 @@
-/* file.c: file descriptors, sendfile, resource limits, the pid file. */
+/* file.c: file descriptors, sendfile, resource limits, the pid file, what
+ * a thread costs and how the scheduler treats it. */
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -170,4 +172,15 @@ void srv_plat_runnable_close(int probe)
 {
     if (probe >= 0)
         close(probe);
+}
+
+int srv_plat_thread_batch(int on)
+{
+    struct sched_param sp;
+
+    memset(&sp, 0, sizeof(sp));
+    /* Needs no privilege: SCHED_BATCH runs at SCHED_OTHER's priorities. */
+    if (sched_setscheduler(0, on ? SCHED_BATCH : SCHED_OTHER, &sp) != 0)
+        return srv__plat_err(errno);
+    return 0;
 }

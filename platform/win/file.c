@@ -114,6 +114,12 @@ int srv_plat_thread_runnable(int probe)
     return -1;
 }
 
+int srv_plat_thread_batch(int on)
+{
+    (void)on;
+    return SRV_ENOSYS; /* no scheduling class that only waives preemption */
+}
+
 void srv_plat_runnable_close(int probe)
 {
     (void)probe;

@@ -286,6 +286,35 @@ def test_while_a_thread_computes_the_loop_looks_at_it_less_and_less_often():
     assert woke < 400, woke
 
 
+def policy_under_load(server, pid, path, want, limit_s=5.0):
+    """Sends requests for path on one connection until the worker's loop
+    thread (its main thread) runs under the scheduling policy want, or
+    limit_s passes; returns the policy then."""
+    deadline = time.monotonic() + limit_s
+    with server.connect() as c:
+        r = Reader(c)
+        while os.sched_getscheduler(pid) != want and time.monotonic() < deadline:
+            c.sendall(b"GET %s HTTP/1.1\r\nHost: a\r\n\r\n" % path.encode())
+            assert r.response().status == 200
+    return os.sched_getscheduler(pid)
+
+
+@pytest.mark.skipif(bool(SANITIZED), reason="microsecond requests, under a sanitizer")
+def test_the_loop_waits_its_turn_only_while_requests_are_short():
+    """While the app's requests take microseconds, the worker's loop,
+    woken by a client, lets the thread on its CPU end its turn
+    (SCHED_BATCH): preempting a client or an app thread about to finish
+    would cost a context switch for nothing. Once requests compute for
+    milliseconds, it preempts again, to queue the next request while the
+    app computes. It looks at the requests' average once a tick (250 ms)."""
+    with WsgiServer("--threads", "2") as s:
+        pid = s.worker_pid()
+        assert os.sched_getscheduler(pid) == os.SCHED_OTHER
+        assert policy_under_load(s, pid, "/spin?ms=0", os.SCHED_BATCH) == os.SCHED_BATCH
+        assert policy_under_load(s, pid, "/spin?ms=2", os.SCHED_OTHER) == os.SCHED_OTHER
+        assert policy_under_load(s, pid, "/spin?ms=0", os.SCHED_BATCH) == os.SCHED_BATCH
+
+
 def test_a_body_that_reaches_its_content_length_wakes_the_loop_once():
     """An iterator whose chunk fills the Content-Length (Flask's responses
     are such) ends its body before the app returns: the bytes go to the loop
