@@ -93,6 +93,10 @@ void srv_plat_waker_free(srv_plat_waker_t *k);
 int srv_plat_runnable_open(void);
 int srv_plat_thread_runnable(int probe);
 void srv_plat_runnable_close(int probe);
+/* Whether the calling thread runs under the system's default scheduling
+ * (Linux: SCHED_OTHER), rather than a policy chosen from outside (chrt,
+ * systemd's CPUSchedulingPolicy=), which srv leaves alone. Windows: 0. */
+int srv_plat_thread_sched_default(void);
 /* With on, the calling thread, when woken, no longer preempts the thread
  * running on its CPU: it waits for that one's turn to end (Linux:
  * SCHED_BATCH); with 0, it does again (SCHED_OTHER). Returns 0 or SRV_E*.

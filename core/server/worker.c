@@ -263,13 +263,14 @@ void srv__worker_retire(srv_worker_t *w, const char *why)
  * CPUs: 0.69 context switches per request instead of 0.89, and 19% more
  * requests/s at 10 connections, 10-15% at 256. With the Flask index page
  * (8 ms) at 10 connections, the p99 was higher, hence the switch back for
- * long requests. */
+ * long requests. A policy set from outside (chrt, systemd) is left as it
+ * is. */
 static void set_loop_class(srv_worker_t *w)
 {
     uint64_t jobs, mean = srv__pool_take_job_time(w, &jobs);
     int batch;
 
-    if (jobs == 0)
+    if (jobs == 0 || w->loop_batch < 0)
         return;
     batch = mean < (w->loop_batch ? SRV_BATCH_OFF_NS : SRV_BATCH_ON_NS);
     if (batch != w->loop_batch && srv_plat_thread_batch(batch) == 0)
@@ -634,6 +635,7 @@ int srv_worker_run(srv_worker_t *w)
     /* A stop asked for before the loop ran is still pending in stop_mode. */
     if (srv_atomic_load(&w->stop_mode) != 0)
         uv_async_send(&w->notify);
+    w->loop_batch = srv_plat_thread_sched_default() ? 0 : -1;
     uv_run(&w->loop, UV_RUN_DEFAULT);
     if (!w->stuck) /* it may wait for the interpreter a stuck thread holds */
         srv__worker_watch_stop(w);

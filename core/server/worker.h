@@ -172,7 +172,8 @@ struct srv_worker_s {
     uint64_t trimmed_rss;      /* resident bytes after the last trim */
     uint64_t trimmed_requests; /* nrequests at the last look for one */
     int retiring;
-    int loop_batch;          /* the loop thread waits its turn when woken (set_loop_class) */
+    int loop_batch;          /* the loop thread waits its turn when woken (set_loop_class); -1: its
+                              * scheduling is not srv's to change */
     uv_timer_t accept_retry; /* resumes accepting after a balancing pause */
     /* Leaving pending connections to the siblings (over_fair_share): */
     int deferring;         /* a run of such pauses is going on */

@@ -174,6 +174,11 @@ void srv_plat_runnable_close(int probe)
         close(probe);
 }
 
+int srv_plat_thread_sched_default(void)
+{
+    return sched_getscheduler(0) == SCHED_OTHER;
+}
+
 int srv_plat_thread_batch(int on)
 {
     struct sched_param sp;

@@ -114,6 +114,11 @@ int srv_plat_thread_runnable(int probe)
     return -1;
 }
 
+int srv_plat_thread_sched_default(void)
+{
+    return 0;
+}
+
 int srv_plat_thread_batch(int on)
 {
     (void)on;

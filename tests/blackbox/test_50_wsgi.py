@@ -315,6 +315,17 @@ def test_the_loop_waits_its_turn_only_while_requests_are_short():
         assert policy_under_load(s, pid, "/spin?ms=0", os.SCHED_BATCH) == os.SCHED_BATCH
 
 
+@pytest.mark.skipif(bool(SANITIZED), reason="microsecond requests, under a sanitizer")
+def test_a_scheduling_policy_set_from_outside_is_left_alone():
+    """srv started under another policy (chrt, systemd's
+    CPUSchedulingPolicy=): the loop keeps it, however short the requests."""
+    with WsgiServer("--threads", "2", prefix=["chrt", "--idle", "0"]) as s:
+        pid = s.worker_pid()
+        assert os.sched_getscheduler(pid) == os.SCHED_IDLE
+        assert policy_under_load(s, pid, "/spin?ms=0", os.SCHED_BATCH,
+                                 limit_s=1.5) == os.SCHED_IDLE
+
+
 def test_a_body_that_reaches_its_content_length_wakes_the_loop_once():
     """An iterator whose chunk fills the Content-Length (Flask's responses
     are such) ends its body before the app returns: the bytes go to the loop
