@@ -98,6 +98,9 @@ int srv_run(const srv_config_t *cfg, const srv_app_t *app)
         srv_log_warn("reuse_port is ignored: the sockets come from systemd");
         ctx.reuse_port = 0;
     }
+    if (SRV_CFG_INT(cfg, reload) && SRV_CFG_INT(cfg, builtin) >= 0)
+        srv_log_warn("reload is ignored: the built-in app '%s' has no source files to watch",
+                     SRV_CFG_STR(cfg, builtin));
     if (rc == 0 && (rc = srv__plat_resolve_ident(cfg, &ctx.ident)) == 0 && ctx.reuse_port)
         rc = srv__plat_reuseport_reserve(&s); /* each worker listens on its own socket */
     if (rc != 0) {

@@ -183,6 +183,16 @@ def test_reload_and_preload_together_are_refused(tmp_path):
     assert "reload (%s:2) and preload (%s:3) are both on" % (path, path) in out.stderr, out.stderr
 
 
+@pytest.mark.skipif(bool(WRAPPER), reason="srv on Windows refuses reload")
+def test_reload_with_a_builtin_app_says_it_watches_nothing():
+    """A built-in app has no source files: srv says that reload does
+    nothing, rather than leave the user waiting for reloads."""
+    with Server("--reload", "--builtin", "hello") as srv:
+        srv.wait_for_line(r"\[WARNING\] reload is ignored: the built-in app 'hello' has no "
+                          r"source files to watch")
+        assert get(srv).body == b"Hello, World!"
+
+
 @pytest.mark.skipif(not WRAPPER, reason="srv on Windows is one process")
 def test_reload_is_refused_on_windows():
     out = run_srv("--reload", "--builtin", "hello", "-b", "127.0.0.1:0")
