@@ -4,9 +4,9 @@ stopped run stops its servers."""
 import importlib.machinery
 import importlib.util
 import os
+import shutil
 import signal
 import socket
-import shutil
 import statistics
 import subprocess
 import sys
