@@ -369,8 +369,10 @@ static void warn_restart_keys(const master_t *m, const srv_config_t *cfg)
 }
 
 /* A reload: new workers start, and the old ones stop once the new ones
- * serve. SIGHUP reads the configuration again first; a change in the
- * app's code (reload) keeps it. */
+ * serve. SIGHUP reads the configuration again first, worker count
+ * included (as gunicorn's does: TTIN and TTOU changes end there); a
+ * change in the app's code (reload) keeps both the configuration and the
+ * count the signals set. */
 static void begin_reload(master_t *m, int reread)
 {
     srv_config_t *cfg = NULL;
@@ -392,7 +394,8 @@ static void begin_reload(master_t *m, int reread)
             srv_config_free(cfg);
         }
     }
-    m->target = srv__plat_worker_count(m->cfg);
+    if (reread)
+        m->target = srv__plat_worker_count(m->cfg);
     m->generation++;
     m->reloading = 1;
     m->reload_deadline = now_ms() + RELOAD_LIMIT_MS;

@@ -337,6 +337,24 @@ def test_reload_loads_changed_code_once(tmp_path):
         assert sorted(srv.worker_pids()) == sorted(new)
 
 
+def test_a_code_reload_keeps_the_count_ttin_set_and_hup_resets_it(tmp_path):
+    app = tmp_path / "reloadable.py"
+    _write_app(app, "one")
+    with Prefork("--reload", workers=1, app="reloadable:app", chdir=str(tmp_path)) as srv:
+        srv.wait_serving(1)
+        srv.send_signal(signal.SIGTTIN)
+        srv.wait_for_line(r"Workers: 2 \(SIGTTIN\)")
+        old = srv.wait_workers(2)
+        _change(app, app.read_text().replace("'one'", "'two'"))
+        srv.wait_for_line(r"Reload complete: 2 new workers", timeout=20)
+        new = srv.wait_workers(2, exclude=old)
+        assert get(srv).body.startswith(b"two ")
+        # SIGHUP reads the configuration again, its worker count too.
+        srv.send_signal(signal.SIGHUP)
+        srv.wait_for_line(r"Reload complete: 1 new workers", timeout=20)
+        srv.wait_workers(1, exclude=new)
+
+
 def test_reload_keeps_the_old_workers_while_the_code_is_broken(tmp_path):
     app = tmp_path / "reloadable.py"
     _write_app(app, "one")
