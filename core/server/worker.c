@@ -268,13 +268,21 @@ void srv__worker_retire(srv_worker_t *w, const char *why)
 static void set_loop_class(srv_worker_t *w)
 {
     uint64_t jobs, mean = srv__pool_take_job_time(w, &jobs);
-    int batch;
+    int batch, rc;
 
     if (jobs == 0 || w->loop_batch < 0)
         return;
     batch = mean < (w->loop_batch ? SRV_BATCH_OFF_NS : SRV_BATCH_ON_NS);
-    if (batch != w->loop_batch && srv_plat_thread_batch(batch) == 0)
+    if (batch == w->loop_batch)
+        return;
+    rc = srv_plat_thread_batch(batch);
+    if (rc == 0) {
         w->loop_batch = batch;
+        return;
+    }
+    /* Denied (a seccomp filter): said once, and not tried again. */
+    srv_log_warn("the loop thread keeps its scheduling policy: %s", srv_strerror(rc));
+    w->loop_batch = -1;
 }
 
 static void on_tick(uv_timer_t *t)

@@ -326,6 +326,39 @@ def test_a_scheduling_policy_set_from_outside_is_left_alone():
                                  limit_s=1.5) == os.SCHED_IDLE
 
 
+DENY_SCHED = r"""
+#include <errno.h>
+#include <sched.h>
+int sched_setscheduler(pid_t pid, int policy, const struct sched_param *p)
+{
+    (void)pid; (void)policy; (void)p;
+    errno = EPERM;
+    return -1;
+}
+"""
+
+
+@pytest.mark.skipif(bool(SANITIZED), reason="a preloaded library must not come before the "
+                    "sanitizer's runtime")
+def test_a_policy_change_denied_is_said_once_and_not_tried_again(tmp_path):
+    """Where changing the policy is denied (a seccomp filter), the loop
+    keeps the one it has, says so once, and does not try on each tick."""
+    (tmp_path / "deny.c").write_text(DENY_SCHED)
+    shim = tmp_path / "deny.so"
+    subprocess.run(["cc", "-shared", "-fPIC", "-o", str(shim), str(tmp_path / "deny.c")],
+                   check=True)
+    with WsgiServer("--threads", "2", env={"LD_PRELOAD": str(shim)}) as s:
+        pid = s.worker_pid()
+        said = "the loop thread keeps its scheduling policy: "
+        # short requests across several ticks: each would try again
+        assert policy_under_load(s, pid, "/spin?ms=0", os.SCHED_BATCH,
+                                 limit_s=1.5) == os.SCHED_OTHER
+        s.wait_for_line(said)
+        assert os.sched_getscheduler(pid) == os.SCHED_OTHER
+        assert s.log().count(said) == 1, s.log()
+        assert said + "permission denied" in s.log(), s.log()
+
+
 def test_a_body_that_reaches_its_content_length_wakes_the_loop_once():
     """An iterator whose chunk fills the Content-Length (Flask's responses
     are such) ends its body before the app returns: the bytes go to the loop
