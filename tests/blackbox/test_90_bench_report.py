@@ -1,8 +1,6 @@
-"""bench/compare: its arithmetic, with no server run (which app limit a run
+"""bench/compare (and its parts, bench/benchlib): its arithmetic, with no server run (which app limit a run
 is compared with, re-rendering stored results with --report), and that a
 stopped run stops its servers."""
-import importlib.machinery
-import importlib.util
 import os
 import shutil
 import signal
@@ -20,15 +18,8 @@ COMPARE = os.path.join(ROOT, "bench", "compare")
 REFERENCE = os.path.join(ROOT, "bench", "results", "issue5-full")
 
 
-def _load_compare():
-    loader = importlib.machinery.SourceFileLoader("bench_compare", COMPARE)
-    spec = importlib.util.spec_from_loader("bench_compare", loader)
-    module = importlib.util.module_from_spec(spec)
-    loader.exec_module(module)
-    return module
-
-
-bc = _load_compare()
+sys.path.insert(0, os.path.join(ROOT, "bench"))
+from benchlib import machine, measure, report, servers  # noqa: E402  (bench/compare's parts)
 
 
 def _scenario(costs, cores=2):
@@ -40,8 +31,8 @@ def _scenario(costs, cores=2):
 def test_each_number_of_connections_gets_the_limit_of_its_own_repetitions():
     # The machine was slow during the 10-connection repetitions only.
     sc = _scenario([0.0105, 0.0092, 0.0075, 0.0075, 0.0080, 0.0075])
-    assert abs(bc.app_limit(sc, 10) - 2 / 0.0092) < 1e-6
-    assert abs(bc.app_limit(sc, 256) - 2 / 0.0075) < 1e-6
+    assert abs(report.app_limit(sc, 10) - 2 / 0.0092) < 1e-6
+    assert abs(report.app_limit(sc, 256) - 2 / 0.0075) < 1e-6
 
 
 def test_latencies_are_the_medians_of_the_runs_not_the_median_rps_run():
@@ -51,7 +42,7 @@ def test_latencies_are_the_medians_of_the_runs_not_the_median_rps_run():
     def run(rps, p99, mean):
         return {"rps": rps, "p99": p99, "p95": p99, "p90": mean, "p50": mean,
                 "lat_mean": mean, "errors": 0}
-    m = bc.median_run([run(680, 770, 368), run(732, 451, 341), run(672, 443, 372)])
+    m = measure.median_run([run(680, 770, 368), run(732, 451, 341), run(672, 443, 372)])
     assert m["rps"] == 680 and (m["rps_min"], m["rps_max"]) == (672, 732)
     assert m["p99"] == 451 and m["p95"] == 451
     assert m["lat_mean"] == 368 and m["p50"] == 368
@@ -60,7 +51,7 @@ def test_latencies_are_the_medians_of_the_runs_not_the_median_rps_run():
 def test_without_costs_per_repetition_the_overall_limit_is_used():
     sc = _scenario([0.008])
     sc["app_cost_runs_s"] = []
-    assert bc.app_limit(sc, 10) == sc["app_limit_rps"]
+    assert report.app_limit(sc, 10) == sc["app_limit_rps"]
 
 
 def test_a_run_waits_for_the_work_the_previous_server_left_behind():
@@ -73,13 +64,13 @@ def test_a_run_waits_for_the_work_the_previous_server_left_behind():
                             "while time.time() < end: pass"])
     try:
         time.sleep(0.2)
-        waited = bc.settle(limit_s=20)
+        waited = machine.settle(limit_s=20)
         assert hog.poll() is not None, "settle() returned while the machine was busy"
         assert waited >= 1.0, waited
     finally:
         hog.kill()
         hog.wait()
-    assert bc.settle(limit_s=20) < 2.0  # quiet: it goes ahead at once
+    assert machine.settle(limit_s=20) < 2.0  # quiet: it goes ahead at once
 
 
 def test_a_run_waits_for_connections_a_server_has_yet_to_take():
@@ -95,7 +86,7 @@ def test_a_run_waits_for_connections_a_server_has_yet_to_take():
     timer = threading.Timer(1.5, lambda: taken.extend(srv.accept()[0] for _ in clients))
     timer.start()
     try:
-        waited = bc.settle(limit_s=20)
+        waited = machine.settle(limit_s=20)
         assert len(taken) == 2, "settle() returned while connections waited to be taken"
         assert waited >= 1.4, waited
     finally:
@@ -227,22 +218,22 @@ def test_a_stop_signal_while_a_server_starts_still_stops_it(tmp_path, monkeypatc
         return p
 
     old = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGHUP)}
-    monkeypatch.setattr(bc.subprocess, "Popen", popen_then_signal)
+    monkeypatch.setattr(servers.subprocess, "Popen", popen_then_signal)
     proc = None
     try:
-        bc.install_stop_handlers()
+        servers.install_stop_handlers()
         with pytest.raises(SystemExit) as ended:
-            bc.Running(["sleep", "30"], str(tmp_path), None, str(tmp_path / "log"))
+            servers.Running(["sleep", "30"], str(tmp_path), None, str(tmp_path / "log"))
         assert ended.value.code == 128 + signal.SIGTERM
-        started = [r for r in bc.Running.started if r.proc.args == ["sleep", "30"]]
+        started = [r for r in servers.Running.started if r.proc.args == ["sleep", "30"]]
         assert len(started) == 1, "the server started is not on the list stop_all stops"
         proc = started[0].proc
-        bc.Running.stop_all()
+        servers.Running.stop_all()
         assert proc.poll() is not None
     finally:
         for s, h in old.items():
             signal.signal(s, h)
-        bc.Running.stop_signal = 0
+        servers.Running.stop_signal = 0
         if proc is not None and proc.poll() is None:
             proc.kill()
             proc.wait()
@@ -251,8 +242,8 @@ def test_a_stop_signal_while_a_server_starts_still_stops_it(tmp_path, monkeypatc
 def test_steal_is_the_share_of_all_cpu_time_the_host_took():
     before = [100, 0, 50, 800, 10, 0, 5, 35]
     after = [180, 0, 90, 970, 10, 0, 15, 135]  # 400 ticks, 100 of them stolen
-    assert bc.steal_pct(before, after) == 25.0
-    assert bc.steal_pct(before, before) == 0.0
+    assert machine.steal_pct(before, after) == 25.0
+    assert machine.steal_pct(before, before) == 0.0
 
 
 class _Args:
@@ -267,9 +258,9 @@ class _Args:
     ([30, 5], 0, 30, 1),        # retries off
 ])
 def test_a_run_the_host_stole_from_is_tried_again(monkeypatch, steals, retries, kept, tries):
-    monkeypatch.setattr(bc, "STEAL_PAUSE_S", 0)
+    monkeypatch.setattr(measure, "STEAL_PAUSE_S", 0)
     left = list(steals)
-    r = bc.low_steal_run(lambda: {"steal_pct": left.pop(0)}, _Args(10, retries))
+    r = measure.low_steal_run(lambda: {"steal_pct": left.pop(0)}, _Args(10, retries))
     assert (r["steal_pct"], r["tries"]) == (kept, tries)
     assert len(left) == len(steals) - tries
 

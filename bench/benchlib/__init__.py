@@ -1,0 +1,1 @@
+"""bench/compare's parts (see bench/compare)."""

@@ -1,0 +1,216 @@
+"""Loading a server with wrk, run after run, and the app's cost in-process."""
+import json
+import os
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import time
+
+from benchlib.machine import cpu_line, cpu_ticks, rss_kb, settle, steal_pct, tree
+from benchlib.servers import PY, Running, wait_ready
+
+
+WRK_LUA = r"""
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    'BENCHJSON {"requests": %d, "duration_us": %d, "bytes": %d, "connect": %d, ' ..
+    '"read": %d, "write": %d, "status": %d, "timeout": %d, "lat_mean": %.1f, ' ..
+    '"lat_max": %d, "p50": %d, "p90": %d, "p95": %d, "p99": %d}\n',
+    summary.requests, summary.duration, summary.bytes, e.connect, e.read, e.write,
+    e.status, e.timeout, latency.mean, latency.max, latency:percentile(50),
+    latency:percentile(90), latency:percentile(95), latency:percentile(99)))
+end
+"""
+
+
+def wrk(port, path, conns, seconds, lua):
+    argv = ["wrk", "-t1", "-c%d" % conns, "-d%ds" % seconds, "--timeout", "10s", "-s", lua,
+            "http://127.0.0.1:%d%s" % (port, path)]
+    out = subprocess.run(argv, capture_output=True, text=True, timeout=seconds + 60)
+    m = re.search(r"BENCHJSON (\{.*\})", out.stdout)
+    if not m:
+        raise RuntimeError("wrk failed: %s %s" % (out.stdout, out.stderr))
+    return json.loads(m.group(1))
+
+
+def measure_app(entries, env, conns_list, args, tmp, progress, cost=None):
+    """Measures every server of one app, interleaved: all of them run at
+    once (idle but for the one under load), and each repetition loads each
+    server in turn, so that a noisy neighbour on a shared machine slows
+    them alike instead of whichever happened to run then. cost, when
+    given, measures the app's CPU cost in-process: it runs once per
+    repetition too, so that the app's own limit is measured under the same
+    conditions as the servers. Returns the results and the costs."""
+    results, live, costs = [], [], []
+    try:
+        for name, argv, port, cwd, path, expect in entries:
+            res = {"server": name, "runs": {}}
+            results.append(res)
+            try:
+                run = Running(argv, cwd, env, os.path.join(tmp, "%s-%d.log" % (name, port)))
+                live.append((res, run, port, path))
+                wait_ready(port, path, expect, run.proc)
+            except Exception as e:  # noqa: BLE001 - report it, measure the others
+                sys.stderr.write("\nbench: %s failed to start: %s\n" % (name, e))
+                res["error"] = str(e)
+        live = [x for x in live if "error" not in x[0]]
+        for conns in conns_list:
+            for res, run, port, path in live:
+                progress(res["server"], conns, "warm-up")
+                settle()
+                res.setdefault("served_at_once", {})[str(conns)] = served_at_once(port, path,
+                                                                                  conns)
+                wrk(port, path, conns, args.warmup, args.lua)
+            for i in range(args.repeat):
+                for res, run, port, path in live:
+                    progress(res["server"], conns, "run %d/%d" % (i + 1, args.repeat))
+                    try:
+                        res["runs"].setdefault(str(conns), []).append(low_steal_run(
+                            lambda: one_run(run, port, path, conns, args), args))
+                    except Exception as e:  # noqa: BLE001
+                        sys.stderr.write("\nbench: %s: %s\n" % (res["server"], e))
+                        res["error"] = str(e)
+                if cost is not None:
+                    progress("(app cost)", conns, "run %d/%d" % (i + 1, args.repeat))
+                    settle()
+                    costs.append(cost())
+    finally:
+        Running.stop_all()
+    return results, costs
+
+
+def one_run(run, port, path, conns, args):
+    settled = settle()
+    pids = tree(run.proc.pid)
+    c0, t0, s0 = cpu_ticks(pids), time.monotonic(), cpu_line()
+    r = wrk(port, path, conns, args.duration, args.lua)
+    r["steal_pct"] = steal_pct(s0, cpu_line())
+    r["settled_s"] = round(settled, 2)
+    pids = tree(run.proc.pid)
+    r["cpu_s"] = (cpu_ticks(pids) - c0) / os.sysconf("SC_CLK_TCK")
+    r["wall_s"] = time.monotonic() - t0
+    r["rss_kb"] = rss_kb(pids)
+    r["rps"] = r["requests"] / (r["duration_us"] / 1e6)
+    r["errors"] = r["connect"] + r["read"] + r["write"] + r["status"] + r["timeout"]
+    return r
+
+
+STEAL_PAUSE_S = 5
+
+
+def low_steal_run(measure, args):
+    """measure() (one run), tried again while the host stole more than
+    args.max_steal % of the CPUs during it: up to args.steal_retries more
+    times, each after a pause, since steal comes in waves. On a shared
+    virtual machine it moved hello's requests/s from 55k (2% steal) to
+    20k (34%) with the same binary, more than any difference between the
+    servers. Returns the try with the least steal, with how many there
+    were."""
+    best = None
+    for attempt in range(1 + args.steal_retries):
+        if attempt > 0:
+            time.sleep(STEAL_PAUSE_S)
+        r = measure()
+        if best is None or r["steal_pct"] < best["steal_pct"]:
+            best = r
+        if r["steal_pct"] <= args.max_steal:
+            break
+        if attempt < args.steal_retries:
+            sys.stderr.write("\nbench: the host stole %.0f%% of the CPUs during that run; "
+                             "trying it again in %d s\n" % (r["steal_pct"], STEAL_PAUSE_S))
+    best["tries"] = attempt + 1
+    return best
+
+
+def served_at_once(port, path, conns, timeout=2.0):
+    """Opens conns connections, sends one request on each, and counts the
+    connections answered within timeout. A server that serves a fixed
+    number of connections at a time (uWSGI's --http11-socket: one per
+    thread) leaves the rest waiting, and wrk's latency figures then cover
+    only the connections it serves."""
+    socks = []
+    try:
+        for _ in range(conns):
+            try:
+                socks.append(socket.create_connection(("127.0.0.1", port), timeout=timeout))
+            except OSError:  # its listen queue is full: not served either
+                break
+        req = ("GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n" % path).encode()
+        for s in list(socks):
+            try:
+                s.sendall(req)
+            except OSError:
+                socks.remove(s)
+                s.close()
+        deadline = time.monotonic() + timeout
+        answered = 0
+        for s in socks:
+            s.settimeout(max(0.01, deadline - time.monotonic()))
+            try:
+                if s.recv(64).startswith(b"HTTP/1.1 2"):
+                    answered += 1
+            except OSError:
+                pass
+        return answered
+    finally:
+        for s in socks:
+            s.close()
+
+
+LATENCIES = ("lat_mean", "p50", "p90", "p95", "p99")
+
+
+def median_run(reps):
+    """The run with the median requests/s, plus the spread, with each
+    latency figure the median of the runs' (one slow run, which the
+    median-rps run can be, then moves no figure)."""
+    order = sorted(reps, key=lambda r: r["rps"])
+    mid = dict(order[len(order) // 2])
+    for k in LATENCIES:
+        mid[k] = statistics.median(r[k] for r in reps)
+    mid["rps_min"] = order[0]["rps"]
+    mid["rps_max"] = order[-1]["rps"]
+    mid["errors_total"] = sum(r["errors"] for r in reps)
+    return mid
+
+
+# ---- in-process app cost --------------------------------------------------
+
+
+APP_COST = r"""
+import io, sys, time, importlib
+sys.path.insert(0, %(dir)r)
+mod, _, attr = %(module)r.partition(":")
+app = getattr(importlib.import_module(mod), attr or "application")
+def environ():
+    return {"REQUEST_METHOD": "GET", "SCRIPT_NAME": "", "PATH_INFO": %(path)r,
+            "QUERY_STRING": "", "SERVER_NAME": "127.0.0.1", "SERVER_PORT": "80",
+            "SERVER_PROTOCOL": "HTTP/1.1", "HTTP_HOST": "127.0.0.1",
+            "wsgi.version": (1, 0), "wsgi.url_scheme": "http", "wsgi.input": io.BytesIO(b""),
+            "wsgi.errors": sys.stderr, "wsgi.multithread": True, "wsgi.multiprocess": False,
+            "wsgi.run_once": False, "REMOTE_ADDR": "127.0.0.1"}
+def start_response(status, headers, exc_info=None):
+    return lambda b: None
+def one():
+    body = app(environ(), start_response)
+    try:
+        for _ in body: pass
+    finally:
+        if hasattr(body, "close"): body.close()
+for _ in range(200): one()
+n, t0 = 0, time.process_time()
+while time.process_time() - t0 < 3:
+    one(); n += 1
+print((time.process_time() - t0) / n)
+"""
+
+
+def app_cost(app_dir, module, path):
+    out = subprocess.run([PY, "-c", APP_COST % {"dir": app_dir, "module": module, "path": path}],
+                         capture_output=True, text=True, timeout=120)
+    if out.returncode != 0:
+        raise RuntimeError(out.stderr)
+    return float(out.stdout.strip())

@@ -1,0 +1,296 @@
+"""The report: tables, chart, srv's figures and the issues' targets."""
+import datetime
+import os
+import platform
+import re
+import statistics
+import subprocess
+
+from benchlib.measure import STEAL_PAUSE_S, median_run
+from benchlib.servers import PY, srv_bin
+
+
+def fmt_ms(us):
+    return "%.2f" % (us / 1000.0)
+
+
+def table(results, scenario, conns, best_peer):
+    lines = ["| server | req/s (min-max) | vs best peer | avg ms | p50 | p90 | p95 | p99 ms | "
+             "errors | served at once | RSS MB | CPU s | steal % |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for res in results:
+        runs = res["runs"].get(str(conns))
+        if not runs:
+            continue
+        m = median_run(runs)
+        ratio = ("%.2fx" % (m["rps"] / best_peer)) if best_peer else "-"
+        served = res.get("served_at_once", {}).get(str(conns), "?")
+        lines.append("| %s | %d (%d-%d) | %s | %s | %s | %s | %s | %s | %d | %s/%d | %.1f | %.1f | %s |" % (
+            res["server"], m["rps"], m["rps_min"], m["rps_max"], ratio, fmt_ms(m["lat_mean"]),
+            fmt_ms(m["p50"]), fmt_ms(m["p90"]), fmt_ms(m["p95"]), fmt_ms(m["p99"]),
+            m["errors_total"], served, conns, m["rss_kb"] / 1024.0, m["cpu_s"],
+            "%.0f" % m["steal_pct"] if "steal_pct" in m else "-"))
+    return "\n".join(lines)
+
+
+def svg_chart(scenarios, path):
+    """Bars of req/s and p99 per server, one group per scenario."""
+    rows = []
+    for sc in scenarios:
+        for conns in sc["connections"]:
+            for res in sc["results"]:
+                runs = res["runs"].get(str(conns))
+                if runs:
+                    m = median_run(runs)
+                    rows.append(("%s c%d" % (sc["name"], conns), res["server"], m["rps"],
+                                 m["p99"] / 1000.0))
+    if not rows:
+        return
+    width, bar_h, gap = 900, 16, 4
+    max_rps = max(r[2] for r in rows) or 1
+    max_p99 = max(r[3] for r in rows) or 1
+    y = 40
+    out = ['<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" '
+           'font-family="sans-serif" font-size="11">' % (width, 60 + len(rows) * (bar_h + gap) +
+                                                         20 * len(scenarios) * 2)]
+    out.append('<text x="10" y="20" font-size="14">req/s (blue, left) and p99 ms (orange, right)'
+               '</text>')
+    group = None
+    for g, server, rps, p99 in rows:
+        if g != group:
+            y += 10
+            out.append('<text x="10" y="%d" font-weight="bold">%s</text>' % (y + 10, g))
+            y += 16
+            group = g
+        out.append('<text x="10" y="%d">%s</text>' % (y + 12, server))
+        w1 = int(380 * rps / max_rps)
+        out.append('<rect x="150" y="%d" width="%d" height="%d" fill="#3b6fb6"/>' %
+                   (y, w1, bar_h))
+        out.append('<text x="%d" y="%d">%d</text>' % (155 + w1, y + 12, rps))
+        w2 = int(220 * p99 / max_p99)
+        out.append('<rect x="620" y="%d" width="%d" height="%d" fill="#e08a2c"/>' %
+                   (y, w2, bar_h))
+        out.append('<text x="%d" y="%d">%.2f</text>' % (625 + w2, y + 12, p99))
+        y += bar_h + gap
+    out.append("</svg>")
+    with open(path, "w") as f:
+        f.write("\n".join(out))
+
+
+def versions():
+    v = {"date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+         "cpus": os.cpu_count(), "kernel": platform.release()}
+    for name, argv in [("srv", [srv_bin(), "--version"]), ("nginx", ["nginx", "-v"]),
+                       ("wrk", ["wrk", "-v"]), ("uwsgi", ["uwsgi", "--version"]),
+                       ("gunicorn", [PY, "-m", "gunicorn", "--version"]),
+                       ("waitress", [PY, "-c", "import importlib.metadata as m; "
+                                           "print(m.version('waitress'))"]),
+                       ("python", [PY, "--version"])]:
+        try:
+            out = subprocess.run(argv, capture_output=True, text=True, timeout=10)
+            text = (out.stdout + out.stderr).strip().splitlines()
+            v[name] = text[0] if text else "?"
+        except OSError:
+            v[name] = "missing"
+    # How srv was compiled, when it comes from a CMake build tree (make bench
+    # builds build/ with CMake's default here, RelWithDebInfo).
+    cache = os.path.join(os.path.dirname(os.path.dirname(srv_bin())), "CMakeCache.txt")
+    try:
+        with open(cache) as f:
+            m = re.search(r"^CMAKE_BUILD_TYPE:STRING=(.*)$", f.read(), re.M)
+        if m:
+            v["srv"] += ", %s build" % (m.group(1) or "no build type")
+    except OSError:
+        pass
+    return v
+
+
+def figures(sc, conns):
+    """The numbers the summaries and targets use, for one scenario and one
+    number of connections: srv's median run, the best peer's req/s, the
+    best p99 among peers that serve every connection (the others' slowest
+    clients are not in their p99), every such p99, nginx's req/s, and each
+    server's median run by name."""
+    runs = {r["server"]: median_run(r["runs"][str(conns)]) for r in sc["results"]
+            if r["runs"].get(str(conns))}
+    peers = {n: m for n, m in runs.items() if n not in ("srv", "srv-builtin", "nginx")}
+    fair = {n: m["p99"] for n, m in peers.items()
+            if next(r for r in sc["results"] if r["server"] == n)
+            .get("served_at_once", {}).get(str(conns)) == conns}
+    return {"srv": runs.get("srv") or runs.get("srv-builtin"),
+            "best": max((m["rps"] for m in peers.values()), default=None),
+            "best_p99": min(fair.values(), default=None), "fair_p99": fair,
+            "nginx": runs["nginx"]["rps"] if "nginx" in runs else None, "runs": runs}
+
+
+def app_limit(sc, conns):
+    """The app's own limit (req/s) to compare the runs at conns connections
+    with: the cores over the median of the costs measured during those
+    runs' repetitions. A shared machine's speed drifts over a long run; a
+    server is compared with the app as it ran at the same time. None when
+    the scenario has no cost."""
+    costs = sc.get("app_cost_runs_s")
+    if not costs or "app_limit_rps" not in sc:
+        return sc.get("app_limit_rps")
+    cores = sc["app_limit_rps"] * sc["app_cost_s"]
+    n = len(sc["connections"])
+    if len(costs) % n == 0:  # measure_app: len(costs) // n per number of connections
+        k = len(costs) // n
+        i = sc["connections"].index(conns)
+        costs = costs[i * k:(i + 1) * k]
+    return cores / statistics.median(costs)
+
+
+def check_targets(profile, sc, conns):
+    """The targets of issues 3, 4 and 5 that apply to this scenario: a list
+    of (target, srv's figure, met)."""
+    f = figures(sc, conns)
+    m, out = f["srv"], []
+    if m is None:
+        return out
+
+    def add(what, value, ok):
+        out.append((what, value, bool(ok)))
+
+    limit = app_limit(sc, conns)
+    if sc["name"] == "hello" and profile in ("hello", "full"):
+        if f["best"]:
+            add(">= 1.25x the best peer's req/s", "%.2fx" % (m["rps"] / f["best"]),
+                m["rps"] >= 1.25 * f["best"])
+        if f["best_p99"] is not None:
+            add("p99 <= the best p99 of the peers that serve every connection", "%s ms vs %s ms" % (fmt_ms(m["p99"]),
+                                                            fmt_ms(f["best_p99"])),
+                m["p99"] <= f["best_p99"])
+        for peer in ("gunicorn-gthread", "waitress-4"):
+            if profile == "hello" and peer in f["runs"]:
+                add(">= 3x %s's req/s" % peer, "%.1fx" % (m["rps"] / f["runs"][peer]["rps"]),
+                    m["rps"] >= 3 * f["runs"][peer]["rps"])
+        if f["nginx"] and profile == "full":
+            add(">= 75% of nginx `return 200`", "%.0f%%" % (100 * m["rps"] / f["nginx"]),
+                m["rps"] >= 0.75 * f["nginx"])
+    if sc["name"] == "hello" and profile == "foundation" and f["nginx"]:
+        add(">= 60% of nginx `return 200`", "%.0f%%" % (100 * m["rps"] / f["nginx"]),
+            m["rps"] >= 0.60 * f["nginx"])
+    gthread = f["runs"].get("gunicorn-gthread")
+    if sc["name"] == "site-lesson" and profile in ("prefork", "full") and gthread:
+        add(">= 1.15x gunicorn gthread's req/s (issue 4)", "%.2fx" % (m["rps"] / gthread["rps"]),
+            m["rps"] >= 1.15 * gthread["rps"])
+    if sc["name"].startswith("site") and profile == "full" and gthread:
+        add("p99 < gunicorn gthread's (issue 4)", "%s ms vs %s ms" % (
+            fmt_ms(m["p99"]), fmt_ms(gthread["p99"])), m["p99"] < gthread["p99"])
+    if sc["name"].startswith("site") and limit and (profile == "full" or
+                                                    sc["name"] == "site-index"):
+        add(">= 95% of the app's own limit", "%.0f%%" % (100 * m["rps"] / limit),
+            m["rps"] >= 0.95 * limit)
+    if sc["name"].startswith("site") and f["fair_p99"]:
+        worst_ok = all(m["p99"] <= p for p in f["fair_p99"].values())
+        add("p99 <= every peer's", "%s ms vs best %s ms" % (fmt_ms(m["p99"]),
+                                                          fmt_ms(f["best_p99"])), worst_ok)
+    if sc["name"] == "site-index" and profile == "full":
+        add("p99 within 1.5x the average", "%.2fx" % (m["p99"] / max(m["lat_mean"], 1)),
+            m["p99"] <= 1.5 * m["lat_mean"])
+    if profile == "full":
+        uw, gt = f["runs"].get("uwsgi"), f["runs"].get("gunicorn-gthread")
+        if uw:
+            add("RSS <= uWSGI's", "%.1f MB vs %.1f MB" % (m["rss_kb"] / 1024, uw["rss_kb"] / 1024),
+                m["rss_kb"] <= uw["rss_kb"])
+        if gt:
+            add("RSS <= 0.7x gunicorn gthread's", "%.2fx" % (m["rss_kb"] / gt["rss_kb"]),
+                m["rss_kb"] <= 0.7 * gt["rss_kb"])
+    if conns >= 256:
+        add("no errors", "%d" % m["errors_total"], m["errors_total"] == 0)
+    return out
+
+
+def steal_summary(report):
+    """Markdown lines on the host's steal over the runs (none for results
+    stored before it was measured)."""
+    a = report["args"]
+    runs = [r for sc in report["scenarios"] for res in sc["results"]
+            for rs in res.get("runs", {}).values() for r in rs if "steal_pct" in r]
+    if not runs:
+        return []
+    steal = sorted(r["steal_pct"] for r in runs)
+    retried = sum(1 for r in runs if r.get("tries", 1) > 1)
+    above = sum(1 for r in runs if r["steal_pct"] > a["max_steal"])
+    return ["Steal (CPU time the hypervisor gave to other guests while this one wanted it, "
+            "which no server can use) over the %d runs kept: median %.0f%%, at most %.0f%% "
+            "of the machine's CPU time. %d runs were tried again for more than %.0f%% (up to "
+            "%d more tries, %d s apart); %d stayed above it. The app's own limit counts no "
+            "steal." % (len(runs), statistics.median(steal), steal[-1], retried,
+                        a["max_steal"], a["steal_retries"], STEAL_PAUSE_S, above), ""]
+
+
+def render(report, out_dir):
+    """Writes results.md and chart.svg for a report; prints the markdown.
+    Returns 0, or 3 when srv missed a target."""
+    v, a = report["versions"], report["args"]
+    profile = report.get("profile", a.get("profile"))
+    md = ["# srv benchmark %s" % v["date"], "",
+          "Machine: %s CPUs, Linux %s. wrk -t1, %ds runs after a %ds warm-up, median of %d "
+          "(min-max of req/s in parentheses). Profile `%s`: srv -w %s --threads %s; gunicorn "
+          "gthread and uWSGI %s x %s." % (v["cpus"], v["kernel"], a["duration"], a["warmup"],
+                                         a["repeat"], profile, a["srv_workers"],
+                                         a["srv_threads"], a.get("peer_workers"),
+                                         a.get("peer_threads")), ""]
+    settled = [r["settled_s"] for sc in report["scenarios"] for res in sc["results"]
+               for runs in res.get("runs", {}).values() for r in runs if "settled_s" in r]
+    if settled:
+        md[-2] += (" Every warm-up, run and cost measurement starts once the machine is quiet "
+                   "(at most 10%% of its CPUs busy, and no connection left in a listen queue or "
+                   "handshake: a server may go on with the requests of clients that left); the "
+                   "runs waited %.1f s at most for it." % max(settled))
+    md += steal_summary(report)
+    missed = 0
+    for sc in report["scenarios"]:
+        md.append("## %s (`%s`, `%s`)" % (sc["name"], sc["module"], sc["path"]))
+        if "app_limit_rps" in sc:
+            runs = sc.get("app_cost_runs_s", [])
+            md += ["", "App's own limit: %.2f ms of CPU per request in-process%s, so %d req/s on "
+                   "%d cores." % (sc["app_cost_s"] * 1000, (
+                       " (median of %d measurements, one per repetition: %s ms)" %
+                       (len(runs), ", ".join("%.2f" % (c * 1000) for c in runs))) if runs else "",
+                       sc["app_limit_rps"], v["cpus"])]
+            md[-1] += (" Each number of connections is compared with the costs measured during "
+                       "its own repetitions: %s." % ", ".join(
+                           "%d connections %d req/s" % (c, app_limit(sc, c))
+                           for c in sc["connections"]))
+        for conns in sc["connections"]:
+            f = figures(sc, conns)
+            md += ["", "### %d connections" % conns, "",
+                   table(sc["results"], sc["name"], conns, f["best"])]
+            m = f["srv"]
+            if m is None:
+                continue
+            notes = []
+            if f["nginx"]:
+                notes.append("%.0f%% of nginx `return 200`" % (100 * m["rps"] / f["nginx"]))
+            if f["best"]:
+                notes.append("%.2fx the best peer" % (m["rps"] / f["best"]))
+            if "app_limit_rps" in sc:
+                notes.append("%.0f%% of the app's own limit as measured during these runs "
+                             "(%d req/s)" % (100 * m["rps"] / app_limit(sc, conns),
+                                             app_limit(sc, conns)))
+                if m.get("steal_pct", 0) >= 1:
+                    notes.append("%.0f%% of what the host's steal (%.0f%%) left of that limit" % (
+                        100 * m["rps"] / (app_limit(sc, conns) * (1 - m["steal_pct"] / 100)),
+                        m["steal_pct"]))
+            notes.append("p99 %s ms%s" % (fmt_ms(m["p99"]), (
+                " (best p99 among peers that serve every connection: %s ms)"
+                % fmt_ms(f["best_p99"])) if f["best_p99"] is not None else ""))
+            md += ["", "srv: %s." % ", ".join(notes)]
+            targets = check_targets(profile, sc, conns)
+            if targets:
+                md += ["", "| target | srv | met |", "|---|---|---|"]
+                for what, value, ok in targets:
+                    md.append("| %s | %s | %s |" % (what, value, "yes" if ok else "**no**"))
+                    missed += not ok
+        md.append("")
+    md += ["Targets missed: %d." % missed if missed else "Every target met.", ""]
+    md += ["## Versions", ""] + ["- %s: %s" % kv for kv in v.items()]
+    with open(os.path.join(out_dir, "results.md"), "w") as f:
+        f.write("\n".join(md) + "\n")
+    svg_chart(report["scenarios"], os.path.join(out_dir, "chart.svg"))
+    print("\n".join(md))
+    print("\nbench: results in %s (results.md, results.json, chart.svg)" % out_dir)
+    return 3 if missed else 0

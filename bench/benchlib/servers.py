@@ -1,0 +1,197 @@
+"""What bench/compare runs: the apps, the servers' command lines, and
+starting and stopping them (a stop signal included)."""
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+
+# bench/ and the project's root: this file is bench/benchlib/servers.py.
+HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(HERE)
+
+
+PY = "/usr/bin/python3"  # Debian's: the peers and Flask are installed for it
+
+
+APT_HINT = ("apt-get install gunicorn python3-waitress uwsgi-core uwsgi-plugin-python3 "
+            "python3-gevent wrk nginx-light")
+
+
+# ---- apps -----------------------------------------------------------------
+
+
+EXAMPLES = os.path.join(ROOT, "examples")
+SITE = os.path.join(EXAMPLES, "site")
+APPS = {
+    # name: (directory, module:app, path, a substring the body must hold)
+    "hello": (EXAMPLES, "hello:app", "/", b"Hello, World!"),
+    "big": (EXAMPLES, "big:app", "/", b"x" * 64),
+    "site-index": (SITE, "app:app", "/", b"</html>"),
+    "site-lesson": (SITE, "app:app", "/lesson/3", b"</html>"),
+}
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+# ---- servers --------------------------------------------------------------
+
+
+def srv_bin():
+    return os.environ.get("SRV_BIN", os.path.join(ROOT, "build", "service", "srv"))
+
+
+def server_commands(args, app_dir, module, tmp):
+    """name -> (argv builder(port), needs) for every configuration."""
+    w, t = args.srv_workers, args.srv_threads
+    cfg = {}
+    cfg["srv"] = (lambda p: [srv_bin(), "-b", "127.0.0.1:%d" % p, "-w", str(w), "--threads",
+                             str(t), "--chdir", app_dir, module], [srv_bin()])
+    cfg["gunicorn-sync"] = (lambda p: [PY, "-m", "gunicorn", "-k", "sync", "-w", "4",
+                                       "-b", "127.0.0.1:%d" % p, "--chdir", app_dir,
+                                       "--log-level", "warning", module], ["gunicorn"])
+    cfg["gunicorn-gthread"] = (lambda p: [PY, "-m", "gunicorn", "-k", "gthread", "-w",
+                                          str(args.peer_workers), "--threads",
+                                          str(args.peer_threads), "-b", "127.0.0.1:%d" % p,
+                                          "--chdir", app_dir, "--log-level", "warning", module],
+                               ["gunicorn"])
+    cfg["gunicorn-gevent"] = (lambda p: [PY, "-m", "gunicorn", "-k", "gevent", "-w", "2",
+                                         "--worker-connections", "1000",
+                                         "-b", "127.0.0.1:%d" % p, "--chdir", app_dir,
+                                         "--log-level", "warning", module],
+                              ["gunicorn", "gevent"])
+    for th in (4, 6):
+        cfg["waitress-%d" % th] = (lambda p, th=th: [PY, "-m", "waitress", "--threads", str(th),
+                                                     "--listen", "127.0.0.1:%d" % p, module],
+                                   ["waitress"])
+    # --http11-socket keeps connections alive (HTTP/1.1 with a length), which
+    # the comparison needs to be fair; --http-keepalive is for uWSGI's router.
+    cfg["uwsgi"] = (lambda p: ["uwsgi", "--plugin", "python3", "--http11-socket",
+                               "127.0.0.1:%d" % p, "--master", "--processes",
+                               str(args.peer_workers), "--threads", str(args.peer_threads),
+                               "--chdir", app_dir, "--module", module, "--disable-logging",
+                               "--die-on-term", "--enable-threads", "--thunder-lock"],
+                    ["uwsgi"])
+    return cfg
+
+
+def nginx_command(tmp, port):
+    conf = os.path.join(tmp, "nginx-%d.conf" % port)
+    with open(conf, "w") as f:
+        f.write("""worker_processes 1;
+daemon off;
+error_log %(tmp)s/nginx-error.log;
+pid %(tmp)s/nginx-%(port)d.pid;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  keepalive_requests 10000000;
+  client_body_temp_path %(tmp)s;
+  proxy_temp_path %(tmp)s;
+  fastcgi_temp_path %(tmp)s;
+  uwsgi_temp_path %(tmp)s;
+  scgi_temp_path %(tmp)s;
+  server {
+    listen 127.0.0.1:%(port)d;
+    location / { default_type text/plain; return 200 "Hello, World!"; }
+  }
+}
+""" % {"tmp": tmp, "port": port})
+    return ["nginx", "-c", conf, "-p", tmp]
+
+
+def have(need):
+    if need == "gunicorn" or need == "waitress" or need == "gevent":
+        return subprocess.run([PY, "-c", "import %s" % need], capture_output=True).returncode == 0
+    if os.path.isabs(need):
+        return os.access(need, os.X_OK)
+    return shutil.which(need) is not None
+
+
+# ---- running --------------------------------------------------------------
+
+
+def on_stop_signal(signum, frame):
+    """SIGTERM, SIGHUP: end the run as Ctrl-C does (finally: stop_all). One
+    that comes while a server is being started waits until the server is
+    on Running.started: raised inside Popen, after the exec, the exit
+    would leave that server serving."""
+    if Running.spawning:
+        Running.stop_signal = signum
+    else:
+        sys.exit(128 + signum)
+
+
+def install_stop_handlers():
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, on_stop_signal)
+
+
+class Running:
+    started = []  # every server started and not stopped yet (stop_all)
+    spawning = False
+    stop_signal = 0
+
+    def __init__(self, argv, cwd, env, log):
+        self.log = open(log, "wb")
+        Running.spawning = True
+        try:
+            self.proc = subprocess.Popen(argv, cwd=cwd, env=env, stdout=self.log,
+                                         stderr=self.log, start_new_session=True)
+            Running.started.append(self)
+        finally:
+            Running.spawning = False
+            if Running.stop_signal:  # even when Popen failed: the run was stopped
+                sys.exit(128 + Running.stop_signal)
+
+    @staticmethod
+    def stop_all():
+        """Stops every server started, those that never answered and those
+        started when a signal ended the run (SystemExit) included."""
+        while Running.started:
+            Running.started.pop().stop()
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                pass
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except OSError:
+            pass
+        try:
+            self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            pass
+        self.log.close()
+
+
+def wait_ready(port, path, expect, proc, timeout=30):
+    url = "http://127.0.0.1:%d%s" % (port, path)
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError("server exited with %s" % proc.returncode)
+        try:
+            with urllib.request.urlopen(url, timeout=5) as r:
+                body = r.read()
+                if r.status != 200 or expect not in body:
+                    raise RuntimeError("wrong response from %s: %d %r" % (url, r.status,
+                                                                         body[:200]))
+                return
+        except (OSError, urllib.error.URLError) as e:
+            last = e
+            time.sleep(0.1)
+    raise RuntimeError("no answer from %s: %s" % (url, last))
