@@ -141,6 +141,21 @@ def app_limit(sc, conns):
     return cores / statistics.median(costs)
 
 
+def cpu_per_request(sc, conns, server="srv"):
+    """server's CPU time per request at conns connections (the median of
+    its runs', in seconds), and the app's in-process cost it compares with
+    (the one its limit comes from), or None. The limit moves with the
+    machine's speed; this ratio says what serving adds to the app's own
+    work: a server that used every core and cost what the app costs would
+    reach the limit."""
+    runs = next((r["runs"].get(str(conns)) for r in sc["results"] if r["server"] == server), None)
+    limit = app_limit(sc, conns)
+    if not runs or not limit or not all(r.get("requests") for r in runs):
+        return None
+    cores = sc["app_limit_rps"] * sc["app_cost_s"]
+    return statistics.median(r["cpu_s"] / r["requests"] for r in runs), cores / limit
+
+
 def check_targets(profile, sc, conns):
     """The targets of issues 3, 4 and 5 that apply to this scenario: a list
     of (target, srv's figure, met)."""
@@ -271,6 +286,11 @@ def render(report, out_dir):
                 notes.append("%.0f%% of the app's own limit as measured during these runs "
                              "(%d req/s)" % (100 * m["rps"] / app_limit(sc, conns),
                                              app_limit(sc, conns)))
+                cpu = cpu_per_request(sc, conns, "srv" if f["runs"].get("srv") else "srv-builtin")
+                if cpu:
+                    notes.append("%.2f ms of CPU per request, %+.1f%% on the app's %.2f ms "
+                                 "in-process" % (cpu[0] * 1000, 100 * (cpu[0] / cpu[1] - 1),
+                                                 cpu[1] * 1000))
                 if m.get("steal_pct", 0) >= 1:
                     notes.append("%.0f%% of what the host's steal (%.0f%%) left of that limit" % (
                         100 * m["rps"] / (app_limit(sc, conns) * (1 - m["steal_pct"] / 100)),

@@ -1,6 +1,7 @@
-"""bench/compare (and its parts, bench/benchlib): its arithmetic, with no server run (which app limit a run
-is compared with, re-rendering stored results with --report), and that a
-stopped run stops its servers."""
+"""bench/compare (and its parts, bench/benchlib): its arithmetic, with no
+server run (which app limit a run is compared with, re-rendering stored
+results with --report), and that a stopped run stops its servers."""
+import json
 import os
 import shutil
 import signal
@@ -125,6 +126,30 @@ def test_report_renders_stored_results_again(tmp_path):
            "repetitions: 10 connections" in md
     assert md.count("| target | srv | met |") >= 8
     assert (out / "chart.svg").read_text().startswith("<svg")
+
+
+def test_report_tells_what_serving_adds_to_the_apps_cost(tmp_path):
+    """Next to the limit, which moves with the machine's speed, the report
+    gives srv's CPU time per request against the app's in-process cost:
+    what serving adds to the app's own work. In issue5-full-26014b0, srv's
+    three index runs at 10 connections used 8.33 ms (median) of CPU per
+    request, and the costs measured during them had a median of 8.03 ms."""
+    out = tmp_path / "r"
+    shutil.copytree(os.path.join(ROOT, "bench", "results", "issue5-full-26014b0"), out)
+    run = subprocess.run([sys.executable, COMPARE, "--report", str(out)], capture_output=True,
+                         text=True, timeout=60)
+    assert run.returncode in (0, 3), run.stderr
+    index = (out / "results.md").read_text().split("## site-index")[1]
+    assert "8.33 ms of CPU per request, +3.7% on the app's 8.03 ms in-process" in index
+    sc = next(s for s in json.loads((out / "results.json").read_text())["scenarios"]
+              if s["name"] == "site-index")
+    runs = next(r for r in sc["results"] if r["server"] == "srv")["runs"]["10"]
+    cpu, cost = report.cpu_per_request(sc, 10)
+    assert cpu == statistics.median(r["cpu_s"] / r["requests"] for r in runs)
+    assert cost == statistics.median(sc["app_cost_runs_s"][:3])
+    hello = next(s for s in json.loads((out / "results.json").read_text())["scenarios"]
+                 if s["name"] == "hello")
+    assert report.cpu_per_request(hello, 10) is None  # no app cost: nothing to compare with
 
 
 # A server that never answers: bench/compare waits for it (up to 30 s).
