@@ -123,22 +123,32 @@ def figures(sc, conns):
             "nginx": runs["nginx"]["rps"] if "nginx" in runs else None, "runs": runs}
 
 
-def app_limit(sc, conns):
-    """The app's own limit (req/s) to compare the runs at conns connections
-    with: the cores over the median of the costs measured during those
-    runs' repetitions. A shared machine's speed drifts over a long run; a
-    server is compared with the app as it ran at the same time. None when
-    the scenario has no cost."""
+def app_cost_at(sc, conns):
+    """The app's in-process cost (s) to compare the runs at conns
+    connections with: the median of the costs measured during those runs'
+    repetitions. A shared machine's speed drifts over a long run; a server
+    is compared with the app as it ran at the same time. None when the
+    scenario has no cost."""
     costs = sc.get("app_cost_runs_s")
-    if not costs or "app_limit_rps" not in sc:
-        return sc.get("app_limit_rps")
-    cores = sc["app_limit_rps"] * sc["app_cost_s"]
+    if "app_limit_rps" not in sc:
+        return None
+    if not costs:
+        return sc["app_cost_s"]
     n = len(sc["connections"])
     if len(costs) % n == 0:  # measure_app: len(costs) // n per number of connections
         k = len(costs) // n
         i = sc["connections"].index(conns)
         costs = costs[i * k:(i + 1) * k]
-    return cores / statistics.median(costs)
+    return statistics.median(costs)
+
+
+def app_limit(sc, conns):
+    """The app's own limit (req/s) at conns connections: the cores over
+    app_cost_at. None when the scenario has no cost."""
+    cost = app_cost_at(sc, conns)
+    if cost is None:
+        return None
+    return sc["app_limit_rps"] * sc["app_cost_s"] / cost
 
 
 def cpu_per_request(sc, conns, server="srv"):
@@ -149,11 +159,10 @@ def cpu_per_request(sc, conns, server="srv"):
     work: a server that used every core and cost what the app costs would
     reach the limit."""
     runs = next((r["runs"].get(str(conns)) for r in sc["results"] if r["server"] == server), None)
-    limit = app_limit(sc, conns)
-    if not runs or not limit or not all(r.get("requests") for r in runs):
+    cost = app_cost_at(sc, conns)
+    if not runs or cost is None or not all(r.get("requests") for r in runs):
         return None
-    cores = sc["app_limit_rps"] * sc["app_cost_s"]
-    return statistics.median(r["cpu_s"] / r["requests"] for r in runs), cores / limit
+    return statistics.median(r["cpu_s"] / r["requests"] for r in runs), cost
 
 
 def check_targets(profile, sc, conns):

@@ -141,15 +141,14 @@ def test_report_tells_what_serving_adds_to_the_apps_cost(tmp_path):
     assert run.returncode in (0, 3), run.stderr
     index = (out / "results.md").read_text().split("## site-index")[1]
     assert "8.33 ms of CPU per request, +3.7% on the app's 8.03 ms in-process" in index
-    sc = next(s for s in json.loads((out / "results.json").read_text())["scenarios"]
-              if s["name"] == "site-index")
+    scenarios = {s["name"]: s for s in json.loads((out / "results.json").read_text())["scenarios"]}
+    sc = scenarios["site-index"]
     runs = next(r for r in sc["results"] if r["server"] == "srv")["runs"]["10"]
     cpu, cost = report.cpu_per_request(sc, 10)
     assert cpu == statistics.median(r["cpu_s"] / r["requests"] for r in runs)
     assert cost == statistics.median(sc["app_cost_runs_s"][:3])
-    hello = next(s for s in json.loads((out / "results.json").read_text())["scenarios"]
-                 if s["name"] == "hello")
-    assert report.cpu_per_request(hello, 10) is None  # no app cost: nothing to compare with
+    # no app cost: nothing to compare with
+    assert report.cpu_per_request(scenarios["hello"], 10) is None
 
 
 # A server that never answers: bench/compare waits for it (up to 30 s).
