@@ -24,29 +24,29 @@ def tree(pid):
     return out
 
 
-def rss_kb(pids):
+def _proc_sum(pids, name, value):
+    """The sum over pids of value(text of /proc/PID/name); a process gone
+    meanwhile, or a file not as expected, counts 0."""
     total = 0
     for p in pids:
         try:
-            with open("/proc/%d/status" % p) as f:
-                for line in f:
-                    if line.startswith("VmRSS:"):
-                        total += int(line.split()[1])
-        except OSError:
-            pass
-    return total
-
-
-def cpu_ticks(pids):
-    total = 0
-    for p in pids:
-        try:
-            with open("/proc/%d/stat" % p) as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-            total += int(fields[11]) + int(fields[12])  # utime + stime
+            with open("/proc/%d/%s" % (p, name)) as f:
+                total += value(f.read())
         except (OSError, IndexError, ValueError):
             pass
     return total
+
+
+def rss_kb(pids):
+    return _proc_sum(pids, "status", lambda text: sum(
+        int(line.split()[1]) for line in text.splitlines() if line.startswith("VmRSS:")))
+
+
+def cpu_ticks(pids):
+    def utime_stime(text):
+        fields = text.rsplit(")", 1)[1].split()
+        return int(fields[11]) + int(fields[12])
+    return _proc_sum(pids, "stat", utime_stime)
 
 
 def cpu_line():

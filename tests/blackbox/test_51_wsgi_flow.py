@@ -5,6 +5,7 @@ for the loop), against the real binary and tests/blackbox/apps/wsgi_apps.py.
 """
 import os
 import platform
+import shutil
 import socket
 import struct
 import subprocess
@@ -181,6 +182,7 @@ int sched_setscheduler(pid_t pid, int policy, const struct sched_param *p)
 
 @pytest.mark.skipif(bool(SANITIZED), reason="a preloaded library must not come before the "
                     "sanitizer's runtime")
+@pytest.mark.skipif(shutil.which("cc") is None, reason="builds a preloaded library with cc")
 def test_a_policy_change_denied_is_said_once_and_not_tried_again(tmp_path):
     """Where changing the policy is denied (a seccomp filter), the loop
     keeps the one it has, says so once, and does not try on each tick."""
