@@ -36,15 +36,35 @@ def wrk(port, path, conns, seconds, lua):
     return json.loads(m.group(1))
 
 
+def run_order(conns_list, n_servers, repeat):
+    """The order of the runs: a list of (repetition, connections, server
+    indexes) groups. Each repetition loads every server at every number of
+    connections; the odd ones go backwards (the last number of connections
+    and the last server first). A shared machine drifts over a long run,
+    and runs made in one order only would put that drift between 10 and
+    256 connections: srv used more CPU per request at 256 connections
+    than at 10 in six of seven stored runs that went in one order, and
+    not when the two were interleaved by hand."""
+    order = []
+    for i in range(repeat):
+        groups = [(i, c, list(range(n_servers))) for c in conns_list]
+        if i % 2:
+            groups = [(i, c, s[::-1]) for i, c, s in reversed(groups)]
+        order += groups
+    return order
+
+
 def measure_app(entries, env, conns_list, args, tmp, progress, cost=None):
     """Measures every server of one app, interleaved: all of them run at
     once (idle but for the one under load), and each repetition loads each
-    server in turn, so that a noisy neighbour on a shared machine slows
-    them alike instead of whichever happened to run then. cost, when
-    given, measures the app's CPU cost in-process: it runs once per
-    repetition too, so that the app's own limit is measured under the same
-    conditions as the servers. Returns the results and the costs."""
-    results, live, costs = [], [], []
+    server in turn (in run_order's order), so that a noisy neighbour on a
+    shared machine slows them alike instead of whichever happened to run
+    then. cost, when given, measures the app's CPU cost in-process: it
+    runs after each repetition's runs at each number of connections, so
+    that the app's own limit is measured under the same conditions as the
+    servers. Returns the results and the costs by number of connections."""
+    results, live, costs = [], [], {}
+    started = time.monotonic()
     try:
         for name, argv, port, cwd, path, expect in entries:
             res = {"server": name, "runs": {}}
@@ -64,19 +84,21 @@ def measure_app(entries, env, conns_list, args, tmp, progress, cost=None):
                 res.setdefault("served_at_once", {})[str(conns)] = served_at_once(port, path,
                                                                                   conns)
                 wrk(port, path, conns, args.warmup, args.lua)
-            for i in range(args.repeat):
-                for res, run, port, path in live:
-                    progress(res["server"], conns, "run %d/%d" % (i + 1, args.repeat))
-                    try:
-                        res["runs"].setdefault(str(conns), []).append(low_steal_run(
-                            lambda: one_run(run, port, path, conns, args), args))
-                    except Exception as e:  # noqa: BLE001
-                        sys.stderr.write("\nbench: %s: %s\n" % (res["server"], e))
-                        res["error"] = str(e)
-                if cost is not None:
-                    progress("(app cost)", conns, "run %d/%d" % (i + 1, args.repeat))
-                    settle()
-                    costs.append(cost())
+        for i, conns, order in run_order(conns_list, len(live), args.repeat):
+            for k in order:
+                res, run, port, path = live[k]
+                progress(res["server"], conns, "run %d/%d" % (i + 1, args.repeat))
+                try:
+                    r = low_steal_run(lambda: one_run(run, port, path, conns, args), args)
+                    r["rep"], r["at_s"] = i, round(time.monotonic() - started, 1)
+                    res["runs"].setdefault(str(conns), []).append(r)
+                except Exception as e:  # noqa: BLE001
+                    sys.stderr.write("\nbench: %s: %s\n" % (res["server"], e))
+                    res["error"] = str(e)
+            if cost is not None:
+                progress("(app cost)", conns, "run %d/%d" % (i + 1, args.repeat))
+                settle()
+                costs.setdefault(str(conns), []).append(cost())
     finally:
         Running.stop_all()
     return results, costs

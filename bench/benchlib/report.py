@@ -132,6 +132,8 @@ def app_cost_at(sc, conns):
     costs = sc.get("app_cost_runs_s")
     if "app_limit_rps" not in sc:
         return None
+    if str(conns) in sc.get("app_cost_by_conns_s", {}):
+        return statistics.median(sc["app_cost_by_conns_s"][str(conns)])
     if not costs:
         return sc["app_cost_s"]
     n = len(sc["connections"])
@@ -264,6 +266,10 @@ def render(report, out_dir):
                    "(at most 10%% of its CPUs busy, and no connection left in a listen queue or "
                    "handshake: a server may go on with the requests of clients that left); the "
                    "runs waited %.1f s at most for it." % max(settled))
+    if report.get("run_order") == "alternating":
+        md[-2] += (" The repetitions alternate: the second goes through the numbers of "
+                   "connections and the servers backwards, so that the machine's drift over the "
+                   "run weighs on each about alike.")
     md += steal_summary(report)
     missed = 0
     for sc in report["scenarios"]:

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import threading
 import time
+import types
 
 import pytest
 
@@ -53,6 +54,65 @@ def test_without_costs_per_repetition_the_overall_limit_is_used():
     sc = _scenario([0.008])
     sc["app_cost_runs_s"] = []
     assert report.app_limit(sc, 10) == sc["app_limit_rps"]
+
+
+def test_repetitions_alternate_so_drift_weighs_on_each_alike():
+    assert measure.run_order([10, 256], 2, 3) == [
+        (0, 10, [0, 1]), (0, 256, [0, 1]),
+        (1, 256, [1, 0]), (1, 10, [1, 0]),
+        (2, 10, [0, 1]), (2, 256, [0, 1])]
+    # With an even number of repetitions, every run of every server at
+    # every number of connections sits at the same place on average.
+    for conns_list, servers in (([10, 256], 8), ([1, 10, 256], 3)):
+        places = {}
+        n = 0
+        for _, conns, order in measure.run_order(conns_list, servers, 4):
+            for k in order:
+                places.setdefault((conns, k), []).append(n)
+                n += 1
+        assert len(places) == len(conns_list) * servers
+        assert {len(p) for p in places.values()} == {4}
+        assert len({sum(p) for p in places.values()}) == 1, places
+
+
+def test_measure_app_runs_in_that_order_and_keeps_each_cost_with_its_connections(monkeypatch):
+    done = []
+
+    class Fake:
+        def __init__(self, argv, cwd, env, log):
+            self.proc = None
+
+        @staticmethod
+        def stop_all():
+            pass
+
+    def one_run(run, port, path, conns, args):
+        done.append((port, conns))
+        return {"steal_pct": 0.0}
+
+    def cost():
+        done.append(("cost", done[-1][1]))
+        return float(len(done))
+
+    for name, fake in (("Running", Fake), ("wait_ready", lambda *a: None),
+                       ("settle", lambda: 0.0), ("served_at_once", lambda p, path, c: c),
+                       ("wrk", lambda *a: None), ("one_run", one_run)):
+        monkeypatch.setattr(measure, name, fake)
+    args = types.SimpleNamespace(warmup=1, repeat=3, lua="", max_steal=10.0, steal_retries=0)
+    entries = [("a", [], 7001, "/", "/", b""), ("b", [], 7002, "/", "/", b"")]
+    results, costs = measure.measure_app(entries, None, [10, 256], args, "/tmp",
+                                         lambda *a: None, cost)
+    want = []
+    for _, conns, order in measure.run_order([10, 256], 2, 3):
+        want += [(7001 + k, conns) for k in order] + [("cost", conns)]
+    assert done == want
+    assert [r["rep"] for r in results[0]["runs"]["256"]] == [0, 1, 2]
+    # cost() returns the steps made so far: the second repetition went
+    # through 256 connections first.
+    assert costs == {"10": [3.0, 12.0, 15.0], "256": [6.0, 9.0, 18.0]}
+    sc = _scenario([c for cs in costs.values() for c in cs])
+    sc["app_cost_by_conns_s"] = costs
+    assert report.app_cost_at(sc, 10) == 12.0 and report.app_cost_at(sc, 256) == 9.0
 
 
 def test_a_run_waits_for_the_work_the_previous_server_left_behind():
