@@ -103,9 +103,11 @@ int srv_plat_thread_sched_default(void);
  * Windows: nothing (SRV_ENOSYS). */
 int srv_plat_thread_batch(int on);
 
-/* Shows argv as this process's command line (ps) and names it srv; for
- * srv hosted by python3. argv's strings must not live in the original
- * argument area. Windows: nothing to do. */
+/* Shows argv as this process's command line (ps) and names it srv. It
+ * writes over the process's original argument area: argv's strings that
+ * live there are moved to the heap first (argv[i] then points at the
+ * copy), so call it before anything keeps a pointer to one of them.
+ * Windows: nothing to do. */
 void srv_plat_set_cmdline(int argc, char **argv);
 /* From now on ps shows `srv: ROLE` and the rest of that command line, in a
  * process whose command line srv_plat_set_cmdline() set (a worker shows

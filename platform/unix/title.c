@@ -3,10 +3,13 @@
  * back the command the user typed, `srv ARGS`, by rewriting the original
  * argument area in place (as setproctitle does: Python copied its
  * arguments at start-up and no longer reads them), and names the process
- * srv for top, pgrep and pkill. A worker then shows `srv: worker N ARGS`,
- * as gunicorn's show `gunicorn: worker`. Threads are named by their
- * role. */
+ * srv for top, pgrep and pkill. A srv that embeds Python (or serves a
+ * built-in app) was started as srv ARGS already, and its arguments still
+ * live in that area: they move to the heap first. A worker then shows
+ * `srv: worker N ARGS`, as gunicorn's show `gunicorn: worker`. Threads are
+ * named by their role. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 
@@ -42,7 +45,7 @@ void srv_plat_set_cmdline(int argc, char **argv)
     unsigned long start = 0, end = 0;
     char buf[2048], *p;
     FILE *f;
-    int field;
+    int field, i;
 
     prctl(PR_SET_NAME, "srv", 0, 0, 0);
     f = fopen("/proc/self/stat", "r");
@@ -60,6 +63,19 @@ void srv_plat_set_cmdline(int argc, char **argv)
         p = strchr(p + 1, ' ');
     if (p == NULL || sscanf(p + 1, "%lu %lu", &start, &end) != 2 || end <= start || argc < 1)
         return;
+    for (i = 0; i < argc; i++) {
+        char *s = argv[i];
+        size_t n;
+
+        if ((unsigned long)s < start || (unsigned long)s >= end)
+            continue;
+        n = strlen(s) + 1;
+        if ((argv[i] = malloc(n)) == NULL) {
+            argv[i] = s;
+            return; /* no title rather than arguments written over */
+        }
+        memcpy(argv[i], s, n);
+    }
     g_area = (char *)start;
     g_room = end - start;
     g_argc = argc;

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from srvtest import SANITIZED, SLOW, WRAPPER, Reader, get, rss_kb, wait_until
+from srvtest import SLOW, WRAPPER, Reader, get, rss_kb, wait_until
 from preforktest import APPS, Load, Prefork, workers_exec
 
 pytestmark = pytest.mark.skipif(bool(WRAPPER), reason="prefork is the Unix server")
@@ -34,12 +34,13 @@ def _cmdline(pid):
         return [a.decode() for a in f.read().split(b"\0") if a]
 
 
-@pytest.mark.skipif(bool(SANITIZED), reason="sanitizer builds embed Python: no hosted title")
 @pytest.mark.parametrize("preload", [False, True])
 def test_ps_tells_the_workers_from_the_master(preload):
     """ps shows each worker as `srv: worker N` with the command's arguments
     (gunicorn's show `gunicorn: worker`), whether it was started with exec
-    or forked from a master that preloaded the app; the master shows the
+    or forked from a master that preloaded the app, and in a build that
+    embeds Python (the sanitizer builds), whose workers are forks and
+    whose arguments the title is written over; the master shows the
     command as typed. Every one of them is still named srv (top, pgrep)."""
     with Prefork(*(["--preload"] if preload else []), workers=2) as srv:
         pids = srv.wait_serving(2)
