@@ -115,6 +115,34 @@ def test_measure_app_runs_in_that_order_and_keeps_each_cost_with_its_connections
     assert report.app_cost_at(sc, 10) == 12.0 and report.app_cost_at(sc, 256) == 9.0
 
 
+def test_each_repetition_compares_runs_made_minutes_apart():
+    sc = _scenario([0.010, 0.008, 0.005, 0.004, 0.004, 0.004])
+    sc["app_cost_by_conns_s"] = {"10": [0.010, 0.008, 0.005], "256": [0.004] * 3}
+    sc["results"] = [{"server": "srv", "runs": {"10": [{"rps": r} for r in (190, 200, 400)]}},
+                     {"server": "peer", "runs": {"10": [{"rps": r} for r in (100, 400, 200)]}},
+                     {"server": "failed", "runs": {"10": [{"rps": 100}]}}]
+    # The limits of the three repetitions: 2 cores over 10, 8 and 5 ms.
+    assert [round(r, 3) for r in report.each_repetition(sc, 10, "limit")] == [0.95, 0.8, 1.0]
+    assert report.each_repetition(sc, 10, "peer") == [1.9, 0.5, 2.0]
+    assert report.each_repetition(sc, 10, "failed") is None  # the runs do not pair up
+
+
+def test_a_target_row_tells_how_each_repetition_fared(tmp_path):
+    """In issue5-full-62e402e, srv did 765 req/s on the lesson page at 10
+    connections, and gunicorn gthread 668: 1.145x, a miss of the 1.15x
+    target, while the runs of the three repetitions gave 1.12x, 2.85x and
+    1.20x. The row says so, next to the verdict on the medians."""
+    out = tmp_path / "r"
+    shutil.copytree(os.path.join(ROOT, "bench", "results", "issue5-full-62e402e"), out)
+    run = subprocess.run([sys.executable, COMPARE, "--report", str(out)], capture_output=True,
+                         text=True, timeout=60)
+    assert run.returncode == 3, run.stderr
+    md = (out / "results.md").read_text()
+    assert "| >= 1.15x gunicorn gthread's req/s (issue 4) | 1.14x | **no** | 1.12x, 2.85x, " \
+           "1.20x: 2 of 3 |" in md
+    assert "| >= 75% of nginx `return 200` | 43% | **no** | 53%, 42%, 42%: 0 of 3 |" in md
+
+
 def test_a_run_waits_for_the_work_the_previous_server_left_behind():
     """gunicorn goes on serving the requests of clients that left when wrk
     stopped (about a second of both CPUs on the index page at 256
