@@ -49,7 +49,7 @@ def run_order(conns_list, n_servers, repeat):
     for i in range(repeat):
         groups = [(i, c, list(range(n_servers))) for c in conns_list]
         if i % 2:
-            groups = [(i, c, s[::-1]) for i, c, s in reversed(groups)]
+            groups = [(i, c, s[::-1]) for _, c, s in reversed(groups)]
         order += groups
     return order
 

@@ -108,10 +108,9 @@ def versions():
 def figures(sc, conns):
     """The numbers the summaries and targets use, for one scenario and one
     number of connections: srv's median run, the best peer's req/s (and
-    name), the
-    best p99 among peers that serve every connection (the others' slowest
-    clients are not in their p99), every such p99, nginx's req/s, and each
-    server's median run by name."""
+    name), the best p99 among peers that serve every connection (the
+    others' slowest clients are not in their p99), every such p99, nginx's
+    req/s, and each server's median run by name."""
     runs = {r["server"]: median_run(r["runs"][str(conns)]) for r in sc["results"]
             if r["runs"].get(str(conns))}
     peers = {n: m for n, m in runs.items() if n not in ("srv", "srv-builtin", "nginx")}
@@ -123,6 +122,12 @@ def figures(sc, conns):
             "best": peers[best]["rps"] if best else None, "best_name": best,
             "best_p99": min(fair.values(), default=None), "fair_p99": fair,
             "nginx": runs["nginx"]["rps"] if "nginx" in runs else None, "runs": runs}
+
+
+def server_runs(sc, conns, name):
+    """The runs of the server called name at conns connections, in the
+    order made (None when it has none)."""
+    return next((r["runs"].get(str(conns)) for r in sc["results"] if r["server"] == name), None)
 
 
 def costs_at(sc, conns):
@@ -160,15 +165,12 @@ def each_repetition(sc, conns, other):
     ratios leave out the machine's drift between repetitions, which the
     ratio of the medians keeps. None when the runs do not pair up (a
     server failed a run)."""
-    def runs(name):
-        return next((r["runs"].get(str(conns)) for r in sc["results"] if r["server"] == name),
-                    None)
-    mine = runs("srv") or runs("srv-builtin")
+    mine = server_runs(sc, conns, "srv") or server_runs(sc, conns, "srv-builtin")
     if other == "limit":
         cores = sc["app_limit_rps"] * sc["app_cost_s"]
         theirs = [cores / c for c in costs_at(sc, conns)]
     else:
-        theirs = [r["rps"] for r in runs(other) or []]
+        theirs = [r["rps"] for r in server_runs(sc, conns, other) or []]
     if not mine or len(mine) != len(theirs):
         return None
     return [m["rps"] / t for m, t in zip(mine, theirs)]
@@ -190,7 +192,7 @@ def cpu_per_request(sc, conns, server="srv"):
     machine's speed; this ratio says what serving adds to the app's own
     work: a server that used every core and cost what the app costs would
     reach the limit."""
-    runs = next((r["runs"].get(str(conns)) for r in sc["results"] if r["server"] == server), None)
+    runs = server_runs(sc, conns, server)
     cost = app_cost_at(sc, conns)
     if not runs or cost is None or not all(r.get("requests") for r in runs):
         return None
