@@ -39,12 +39,13 @@ def wrk(port, path, conns, seconds, lua):
 def run_order(conns_list, n_servers, repeat):
     """The order of the runs: a list of (repetition, connections, server
     indexes) groups. Each repetition loads every server at every number of
-    connections; the odd ones go backwards (the last number of connections
-    and the last server first). A shared machine drifts over a long run,
-    and runs made in one order only would put that drift between 10 and
-    256 connections: srv used more CPU per request at 256 connections
-    than at 10 in six of seven stored runs that went in one order, and
-    not when the two were interleaved by hand."""
+    connections; every second one (the second, the fourth...) goes
+    backwards (the last number of connections and the last server first).
+    A shared machine drifts over a long run, and runs made in one order
+    only would put that drift between 10 and 256 connections: srv used
+    more CPU per request at 256 connections than at 10 in six of the seven
+    stored pairs of runs made in one order, and not when the two were
+    interleaved by hand."""
     order = []
     for i in range(repeat):
         groups = [(i, c, list(range(n_servers))) for c in conns_list]
