@@ -268,6 +268,68 @@ def check_targets(profile, sc, conns):
     return out
 
 
+def run_label(report, path):
+    """A stored run's name in bench/README's tables: its profile and the
+    commit its folder is named after (issue5-full-62e402e: full 62e402e),
+    else the folder's name."""
+    name = os.path.basename(os.path.normpath(path))
+    tail = name.rsplit("-", 1)[-1]
+    profile = report.get("profile", report["args"].get("profile"))
+    return "%s %s" % (profile, tail) if re.fullmatch(r"[0-9a-f]{7,40}", tail) else name
+
+
+CPU_SERVERS = ("srv", "gunicorn-gthread", "gunicorn-sync", "gunicorn-gevent", "uwsgi")
+
+
+def summary(runs):
+    """bench/README's tables for stored runs (runs: (label, report)
+    pairs): for each run, a row per app and number of connections; then,
+    for all of them, what each server adds to the Flask pages' in-process
+    cost. Markdown lines."""
+    md = []
+    for label, rep in runs:
+        profile = rep.get("profile", rep["args"].get("profile"))
+        md += ["**%s**" % label, "",
+               "| app | conns | srv req/s | best peer | srv / best peer | srv / nginx | srv / app "
+               "limit | srv p99 ms (avg) | best p99 of peers serving every connection | targets |",
+               "|---" * 10 + "|"]
+        for sc in rep["scenarios"]:
+            for c in sc["connections"]:
+                f = figures(sc, c)
+                m, limit = f["srv"], app_limit(sc, c)
+                if m is None:
+                    continue
+                targets = check_targets(profile, sc, c)
+                missed = [t[0] for t in targets if not t[2]]
+                md.append("| %s | %d | %d | %s | %s | %s | %s | %s (%s) | %s | %d/%d met%s |" % (
+                    sc["name"], c, m["rps"],
+                    "%s %d" % (f["best_name"], f["best"]) if f["best"] else "-",
+                    "%.2fx" % (m["rps"] / f["best"]) if f["best"] else "-",
+                    "%.0f%%" % (100 * m["rps"] / f["nginx"]) if f["nginx"] else "-",
+                    "%.0f%%" % (100 * m["rps"] / limit) if limit else "-",
+                    fmt_ms(m["p99"]), fmt_ms(m["lat_mean"]),
+                    fmt_ms(f["best_p99"]) if f["best_p99"] is not None else "-",
+                    len(targets) - len(missed), len(targets),
+                    "; missed: " + "; ".join(missed) if missed else ""))
+        md.append("")
+    rows = []
+    for label, rep in runs:
+        for sc in rep["scenarios"]:
+            for c in sc["connections"] if "app_limit_rps" in sc else []:
+                cells = []
+                for name in CPU_SERVERS:
+                    cpu = cpu_per_request(sc, c, name)
+                    cells.append("-" if cpu is None else "%.2f (%+.0f%%)" % (
+                        cpu[0] * 1000, 100 * (cpu[0] / cpu[1] - 1)))
+                rows.append("| %s | %s | %d | %.2f | %s |" % (
+                    label, sc["name"].replace("site-", ""), c, app_cost_at(sc, c) * 1000,
+                    " | ".join(cells)))
+    if rows:
+        md += ["| run | page | conns | app in-process ms | srv | gunicorn gthread | gunicorn sync "
+               "| gunicorn gevent | uWSGI |", "|---" * 9 + "|"] + rows + [""]
+    return md
+
+
 def steal_summary(report):
     """Markdown lines on the host's steal over the runs (none for results
     stored before it was measured)."""

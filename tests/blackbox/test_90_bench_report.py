@@ -143,6 +143,29 @@ def test_a_target_row_tells_how_each_repetition_fared(tmp_path):
     assert "| >= 75% of nginx `return 200` | 43% | **no** | 53%, 42%, 42%: 0 of 3 |" in md
 
 
+def test_summary_prints_the_readme_tables_of_stored_runs():
+    """bench/README's tables come from bench/compare --summary, not from a
+    script kept elsewhere: a row per app and number of connections, and
+    the CPU each server used per request against the app's in-process
+    cost, as the README gives them for issue4-prefork-a184bd6."""
+    run = subprocess.run([sys.executable, COMPARE, "--summary",
+                          os.path.join(ROOT, "bench", "results", "issue4-prefork-a184bd6")],
+                         capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stderr
+    lines = run.stdout.splitlines()
+    assert lines[0] == "**prefork a184bd6**"
+    assert "| site-lesson | 10 | 880 | gunicorn-gthread 660 | 1.33x | - | 93% | 17.30 (11.56) " \
+           "| 45.52 | 2/2 met |" in lines
+    assert "| site-index | 10 | 170 | gunicorn-gthread 158 | 1.07x | - | 92% | 79.92 (58.99) " \
+           "| 178.07 | 1/2 met; missed: >= 95% of the app's own limit |" in lines
+    assert "| prefork a184bd6 | lesson | 10 | 2.11 | 2.27 (+8%) | 2.98 (+41%) | - | - | - |" \
+        in lines
+    with open(os.path.join(ROOT, "bench", "README.md")) as f:
+        readme = f.read()
+    assert all(line in readme for line in lines if line.startswith("| site-")), \
+        "bench/README.md's table for issue4-prefork-a184bd6 differs from --summary's"
+
+
 def test_a_run_waits_for_the_work_the_previous_server_left_behind():
     """gunicorn goes on serving the requests of clients that left when wrk
     stopped (about a second of both CPUs on the index page at 256
