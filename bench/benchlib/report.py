@@ -167,13 +167,17 @@ def each_repetition(sc, conns, other):
     server failed a run)."""
     mine = server_runs(sc, conns, "srv") or server_runs(sc, conns, "srv-builtin")
     if other == "limit":
-        cores = sc["app_limit_rps"] * sc["app_cost_s"]
-        theirs = [cores / c for c in costs_at(sc, conns)]
+        theirs = [cores(sc) / c for c in costs_at(sc, conns)]
     else:
         theirs = [r["rps"] for r in server_runs(sc, conns, other) or []]
     if not mine or len(mine) != len(theirs):
         return None
     return [m["rps"] / t for m, t in zip(mine, theirs)]
+
+
+def cores(sc):
+    """The cores the app's limit was reckoned for (limit = cores / cost)."""
+    return sc["app_limit_rps"] * sc["app_cost_s"]
 
 
 def app_limit(sc, conns):
@@ -182,7 +186,7 @@ def app_limit(sc, conns):
     cost = app_cost_at(sc, conns)
     if cost is None:
         return None
-    return sc["app_limit_rps"] * sc["app_cost_s"] / cost
+    return cores(sc) / cost
 
 
 def cpu_per_request(sc, conns, server="srv"):

@@ -138,6 +138,8 @@ def test_a_target_row_tells_how_each_repetition_fared(tmp_path):
                          text=True, timeout=60)
     assert run.returncode == 3, run.stderr
     md = (out / "results.md").read_text()
+    assert "The repetitions alternate: the second goes through the numbers of connections " \
+           "and the servers backwards" in md
     assert "| >= 1.15x gunicorn gthread's req/s (issue 4) | 1.14x | **no** | 1.12x, 2.85x, " \
            "1.20x: 2 of 3 |" in md
     assert "| >= 75% of nginx `return 200` | 43% | **no** | 53%, 42%, 42%: 0 of 3 |" in md
@@ -164,6 +166,16 @@ def test_summary_prints_the_readme_tables_of_stored_runs():
         readme = f.read()
     assert all(line in readme for line in lines if line.startswith("| site-")), \
         "bench/README.md's table for issue4-prefork-a184bd6 differs from --summary's"
+
+
+@pytest.mark.parametrize("flag", ["--report", "--summary"])
+def test_a_folder_without_results_is_named_in_a_clear_error(tmp_path, flag):
+    run = subprocess.run([sys.executable, COMPARE, flag, str(tmp_path)], capture_output=True,
+                         text=True, timeout=60)
+    assert run.returncode == 1
+    assert run.stderr.startswith("bench: cannot read the results of %s" %
+                                 (tmp_path / "results.json")), run.stderr
+    assert "Traceback" not in run.stderr
 
 
 def test_a_run_waits_for_the_work_the_previous_server_left_behind():
