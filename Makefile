@@ -15,7 +15,7 @@
 JOBS ?= $(shell nproc)
 FUZZ_SECONDS ?= 60
 BUILD ?= build
-SRV_ARGS ?= --chdir examples/site app:app -b 127.0.0.1:8080
+SRV_ARGS ?= --chdir examples/site app:app -b 127.0.0.1:8080 --static /static=static
 
 .PHONY: deps build run test test-asan test-tsan fuzz-smoke win win-test lint docs bench clean
 
@@ -51,8 +51,8 @@ test-tsan: deps
 fuzz-smoke: deps
 	@.ci/install-deps clang
 	cmake -S . -B build-fuzz -DSRV_FUZZ=ON -DCMAKE_C_COMPILER=clang -DSRV_BUILD_TESTS=OFF
-	cmake --build build-fuzz -j$(JOBS) --target fuzz_http_parser fuzz_chunked fuzz_config
-	for t in http_parser chunked config; do \
+	cmake --build build-fuzz -j$(JOBS) --target fuzz_http_parser fuzz_chunked fuzz_config fuzz_static
+	for t in http_parser chunked config static; do \
 	    mkdir -p build-fuzz/work/$$t && \
 	    build-fuzz/tests/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
 	        -dict=tests/fuzz/http.dict -artifact_prefix=build-fuzz/ \

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "static/static.h"
 #include "util/accesslog.h"
 #include "util/alloc.h"
 #include "util/netmask.h"
@@ -153,6 +154,8 @@ static const char *allowed_str(int k, char *buf, size_t len)
             snprintf(buf, len, "text with %%(x)s atoms, see --help");
         else if (k == SRV_K_umask)
             snprintf(buf, len, "an octal mode such as 0022");
+        else if (k == SRV_K_static)
+            snprintf(buf, len, "/PREFIX=DIRECTORY, such as /static=/srv/site/static");
         else if (k == SRV_K_raw_env)
             snprintf(buf, len, "NAME=VALUE, such as DJANGO_SETTINGS_MODULE=site.settings");
         else
@@ -270,6 +273,12 @@ static int check_item(int k, const char *s, const char **why)
         srv_netmask_t m;
 
         return srv_netmask_parse(s, &m, why) == 0 ? 0 : -1;
+    }
+    if (k == SRV_K_static) {
+        size_t plen;
+        const char *dir;
+
+        return srv_static_mount_parse(s, &plen, &dir, why);
     }
     if (k == SRV_K_raw_env && (s[0] == '=' || strchr(s, '=') == NULL)) {
         *why = "not NAME=VALUE";
@@ -525,6 +534,8 @@ int srv_config_validate(const srv_config_t *cfg, char *err, size_t errlen)
         srv__config_errf(err, errlen, "bind: no address to listen on");
         return SRV_ECONFIG;
     }
+    if (srv_static_check_dirs(cfg, err, errlen) != 0)
+        return SRV_ECONFIG;
     if (SRV_CFG_INT(cfg, reuse_port)) {
         size_t i;
 

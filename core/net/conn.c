@@ -272,11 +272,12 @@ static void on_eof(srv_conn_t *c)
     c->reading = 0; /* libuv stopped reading at EOF */
     switch (c->state) {
     case SRV_CS_APP:
-        if (c->body_complete && !app_started(c)) {
+        if (c->app_busy && c->body_complete && !app_started(c)) {
             /* The client sent its request and left while it waited for an
              * app thread (it gave up, as clients and proxies with a
              * timeout do under overload): it is not run. As nginx, a
-             * half-close is taken for a client that left. */
+             * half-close is taken for a client that left. A response
+             * under way (a static file) is still sent. */
             srv__conn_abort(c, "the client left before its request ran");
             break;
         }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "app/pool.h"
+#include "platform.h"
 #include "http/chars.h"
 #include "util/alloc.h"
 #include "util/clock.h"
@@ -285,6 +286,49 @@ static int ready_for_app(srv_conn_t *c)
     return (c->x.state & X_EXPECT) && c->x.body_received == 0;
 }
 
+/* Answers a request without a body from `static` if it names a file
+ * there: the loop writes the head and the file, and the exchange ends as
+ * one the app released (srv__conn_output_idle). Returns 0 to leave the
+ * request to the app. */
+static int answer_static(srv_conn_t *c)
+{
+    srv_worker_t *w = c->w;
+    srv_req_t *x = &c->x;
+    srv_static_answer_t a;
+    srv_oblock_t *hb = srv_oblock_new(SRV_STATIC_HEAD_MAX), *fb = NULL;
+
+    if (hb == NULL)
+        return 0;
+    if (!srv_static_answer(&w->statics, &x->view, x->is_head_method,
+                           x->client_keepalive && w->keepalive_on && !w->stopping, hb->data, &a)) {
+        srv_oblock_free(hb);
+        return 0;
+    }
+    hb->len = a.head_len;
+    srv_list_push_tail(&c->wq, &hb->link);
+    if (a.fd >= 0) {
+        fb = srv_oblock_new(0);
+        if (fb == NULL) {
+            srv_plat_fd_close(a.fd);
+            srv__conn_abort(c, "out of memory");
+            return 1;
+        }
+        fb->file_fd = a.fd;
+        fb->file_off = 0;
+        fb->file_left = a.size;
+        srv_list_push_tail(&c->wq, &fb->link);
+    }
+    x->log_status = a.status;
+    x->log_body_bytes = fb != NULL ? a.size : 0;
+    if (!a.keep_alive)
+        c->close_after = 1;
+    c->state = SRV_CS_APP;
+    srv__conn_refresh_timeout(c, 1);
+    srv__conn_update_reading(c);
+    srv__conn_write_pump(c);
+    return 1;
+}
+
 static void start_request(srv_conn_t *c, size_t head_len)
 {
     srv_worker_t *w = c->w;
@@ -319,7 +363,8 @@ static void start_request(srv_conn_t *c, size_t head_len)
         cap = (uint64_t)h->content_length < w->body_buffer ? (size_t)h->content_length
                                                            : w->body_buffer;
     } else {
-        dispatch(c);
+        if (w->statics.n == 0 || !answer_static(c))
+            dispatch(c);
         return;
     }
     c->body_complete = 0;

@@ -589,6 +589,10 @@ int srv_worker_create(srv_worker_t **out, const srv_config_t *cfg, const srv_app
     rc = load_proxies(w, cfg);
     if (rc != 0)
         goto fail;
+    /* Said by the first worker only. */
+    rc = srv_static_open(&w->statics, cfg, w->env.self != 0);
+    if (rc != 0)
+        goto fail;
     w->listeners = srv_calloc(nsocks ? nsocks : 1, sizeof(srv_listener_t));
     if (w->listeners == NULL) {
         rc = SRV_ENOMEM;
@@ -677,6 +681,7 @@ void srv_worker_destroy(srv_worker_t *w)
         srv_plat_waker_free(w->waker); /* no app thread is left to wake it */
     }
     srv_accesslog_close(w->accesslog);
+    srv_static_close(&w->statics);
     srv_free(w->proxies);
     srv_free(w->listeners);
     if (!w->stuck)

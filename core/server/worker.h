@@ -16,6 +16,7 @@
 #include "srv.h"
 #include "util/accesslog.h"
 #include "server/slots.h"
+#include "static/static.h"
 #include "plat_compiler.h"
 #include "util/list.h"
 #include "util/netmask.h"
@@ -160,6 +161,7 @@ struct srv_worker_s {
     uint64_t stop_deadline;
     uint64_t idle_grace_until;  /* when stopping, idle keep-alive connections close then */
     srv_accesslog_t *accesslog; /* owned; NULL when off */
+    srv_static_t statics;       /* `static` mounts */
     uint64_t nrequests;
     int app_inited;
     int stuck; /* app threads did not return: leave them and the memory */

@@ -70,6 +70,7 @@ Test(config, every_key_from_every_source)
             snprintf(v, sizeof(v), "%s",
                      k == SRV_K_forwarded_allow_ips ? "::1"
                      : k == SRV_K_raw_env           ? "A=b"
+                     : k == SRV_K_static            ? "/static=pub"
                                                     : "[::1]:9000");
             break;
         default:
@@ -560,4 +561,18 @@ Test(config, a_bad_value_is_an_error_even_when_overridden)
     cr_assert_eq(srv_config_set(cfg, "bind", "::1:80", SRV_SRC_ENV, err, sizeof(err)), SRV_ECONFIG);
     cr_assert_eq(SRV_CFG_INT(cfg, threads), 8);
     cr_assert_str_eq(cfg->v[SRV_K_bind].list[0], ":1");
+}
+
+/* `static`: an item is /PREFIX=DIRECTORY, and a bad one is named with the
+ * form that is allowed. */
+Test(config, static_items)
+{
+    cr_assert_eq(srv_config_set(cfg, "static", "/static=pub", SRV_SRC_FILE, err, sizeof(err)), 0);
+    cr_assert_eq(
+        srv_config_set(cfg, "static", "/media=dir, with comma", SRV_SRC_FILE, err, sizeof(err)), 0,
+        "%s", err);
+    cr_assert_eq(cfg->v[SRV_K_static].nlist, 2);
+    cr_assert_str_eq(cfg->v[SRV_K_static].list[1], "/media=dir, with comma");
+    cr_assert_eq(srv_config_set(cfg, "static", "pub", SRV_SRC_CLI, err, sizeof(err)), SRV_ECONFIG);
+    cr_assert(strstr(err, "not /PREFIX=DIRECTORY (allowed: /PREFIX=DIRECTORY") != NULL, "%s", err);
 }

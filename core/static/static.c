@@ -1,0 +1,273 @@
+/* static.c: `static`: answering GET and HEAD for files from the loop
+ * thread: 200 with the file (sent with sendfile by the connection), or
+ * 304 when the client's copy is current (If-None-Match, else
+ * If-Modified-Since). */
+#include "static/static.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <uv.h>
+
+#include "http/chars.h"
+#include "http/date.h"
+#include "http/response.h"
+#include "util/alloc.h"
+#include "util/log.h"
+
+/* st_mode's file type bits: the same on POSIX systems and in the C runtime
+ * of Windows, which libuv's uv_stat_t passes on. */
+#define SRV_MODE_TYPE    0170000
+#define SRV_MODE_REGULAR 0100000
+
+/* The longest file name srv maps a path to. */
+#define SRV_STATIC_NAME_MAX 4096
+
+static int is_absolute(const char *p)
+{
+    /* "/x", and on Windows "\x" and "C:..." */
+    return p[0] == '/' || p[0] == '\\' ||
+           (((p[0] | 0x20) >= 'a' && (p[0] | 0x20) <= 'z') && p[1] == ':');
+}
+
+/* The directory srv started in: a relative chdir is relative to it, and a
+ * relative `static` directory to chdir. It is noted before the app loads
+ * (and a WSGI app's chdir changes the working directory), and workers
+ * forked later inherit it. */
+static char g_start_dir[4096];
+
+static void note_start_dir(void)
+{
+    size_t n = sizeof(g_start_dir);
+
+    if (g_start_dir[0] == '\0' && uv_cwd(g_start_dir, &n) != 0)
+        g_start_dir[0] = '\0';
+}
+
+/* Writes the directory of a `static` item into out: dir itself when it is
+ * absolute, else under chdir, under the start directory. Returns 0, or -1
+ * when it does not fit. */
+static int full_dir(const srv_config_t *cfg, const char *dir, char *out, size_t cap)
+{
+    const char *cd = SRV_CFG_STR(cfg, chdir);
+    int n;
+
+    note_start_dir();
+    if (is_absolute(dir))
+        n = snprintf(out, cap, "%s", dir);
+    else if (cd[0] != '\0' && is_absolute(cd))
+        n = snprintf(out, cap, "%s/%s", cd, dir);
+    else if (cd[0] != '\0')
+        n = snprintf(out, cap, "%s/%s/%s", g_start_dir, cd, dir);
+    else
+        n = snprintf(out, cap, "%s/%s", g_start_dir, dir);
+    return n > 0 && (size_t)n < cap ? 0 : -1;
+}
+
+/* Whether dir is a directory; 0 or a libuv error. */
+static int stat_dir(const char *dir)
+{
+    uv_fs_t req;
+    int r = uv_fs_stat(NULL, &req, dir, NULL);
+
+    if (r == 0 && (req.statbuf.st_mode & SRV_MODE_TYPE) != 0040000)
+        r = UV_ENOTDIR;
+    uv_fs_req_cleanup(&req);
+    return r;
+}
+
+int srv_static_check_dirs(const srv_config_t *cfg, char *err, size_t errlen)
+{
+    const srv_cval_t *v = &cfg->v[SRV_K_static];
+    size_t i;
+
+    for (i = 0; i < v->nlist; i++) {
+        size_t plen;
+        const char *dir, *why;
+        char where[300], full[4096];
+        int r;
+
+        if (srv_static_mount_parse(v->list[i], &plen, &dir, &why) != 0)
+            continue; /* refused when it was set */
+        r = full_dir(cfg, dir, full, sizeof(full)) == 0 ? stat_dir(full) : UV_ENAMETOOLONG;
+        if (r != 0) {
+            snprintf(
+                err, errlen, "%s: static = %s: the directory %s: %s",
+                srv_config_where_str(&cfg->where[SRV_K_static], SRV_K_static, where, sizeof(where)),
+                v->list[i], dir, uv_strerror(r));
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int srv_static_open(srv_static_t *st, const srv_config_t *cfg, int quiet)
+{
+    const srv_cval_t *v = &cfg->v[SRV_K_static];
+    size_t i;
+
+    st->mounts = NULL;
+    st->n = 0;
+    if (v->nlist == 0)
+        return 0;
+    st->mounts = srv_calloc(v->nlist, sizeof(*st->mounts));
+    if (st->mounts == NULL)
+        return SRV_ENOMEM;
+    for (i = 0; i < v->nlist; i++) {
+        srv_static_mount_t *m = &st->mounts[i];
+        const char *dir, *why;
+        char full[4096];
+        uv_fs_t req;
+        size_t plen;
+        int r;
+
+        if (srv_static_mount_parse(v->list[i], &plen, &dir, &why) != 0) {
+            srv_log_error("static = %s: %s", v->list[i], why); /* refused when set: unlikely */
+            srv_static_close(st);
+            return SRV_ECONFIG;
+        }
+        r = full_dir(cfg, dir, full, sizeof(full)) == 0 ? stat_dir(full) : UV_ENAMETOOLONG;
+        if (r == 0) {
+            r = uv_fs_realpath(NULL, &req, full, NULL);
+            if (r == 0)
+                m->root = srv_strdup((const char *)req.ptr);
+            uv_fs_req_cleanup(&req);
+        }
+        if (r != 0) {
+            srv_log_error("static = %s: the directory %s: %s", v->list[i], full, uv_strerror(r));
+            srv_static_close(st);
+            return SRV_ECONFIG;
+        }
+        m->prefix = srv_strndup(v->list[i], plen);
+        st->n = i + 1;
+        if (m->root == NULL || m->prefix == NULL) {
+            srv_static_close(st);
+            return SRV_ENOMEM;
+        }
+        m->prefix_len = plen;
+        m->root_len = strlen(m->root);
+        while (m->root_len > 1 &&
+               (m->root[m->root_len - 1] == '/' || m->root[m->root_len - 1] == '\\'))
+            m->root_len--; /* "C:\" */
+        if (!quiet)
+            srv_log_info("Serving %s from %.*s", m->prefix, (int)m->root_len, m->root);
+    }
+    return 0;
+}
+
+void srv_static_close(srv_static_t *st)
+{
+    size_t i;
+
+    for (i = 0; i < st->n; i++) {
+        srv_free((char *)st->mounts[i].prefix);
+        srv_free((char *)st->mounts[i].root);
+    }
+    srv_free(st->mounts);
+    st->mounts = NULL;
+    st->n = 0;
+}
+
+static const srv_str_t *find_header(const srv_request_t *v, const char *lname)
+{
+    size_t i;
+
+    for (i = 0; i < v->nheaders; i++)
+        if (srv_http_ieq(v->headers[i].name.p, v->headers[i].name.len, lname))
+            return &v->headers[i].value;
+    return NULL;
+}
+
+/* If-None-Match against etag (RFC 9110 13.1.2: "*", or a list of
+ * entity-tags compared weakly). */
+static int none_match(const srv_str_t *h, const char *etag, size_t elen)
+{
+    size_t i = 0;
+
+    while (i < h->len) {
+        size_t s, e;
+
+        while (i < h->len && (h->p[i] == ' ' || h->p[i] == '\t' || h->p[i] == ','))
+            i++;
+        s = i;
+        while (i < h->len && h->p[i] != ',')
+            i++;
+        e = i;
+        while (e > s && (h->p[e - 1] == ' ' || h->p[e - 1] == '\t'))
+            e--;
+        if (e - s == 1 && h->p[s] == '*')
+            return 1;
+        if (e - s > 2 && h->p[s] == 'W' && h->p[s + 1] == '/')
+            s += 2;
+        if (e - s == elen && memcmp(h->p + s, etag, elen) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+int srv_static_answer(const srv_static_t *st, const srv_request_t *v, int is_head, int keep_alive,
+                      char *head, srv_static_answer_t *a)
+{
+    char name[SRV_STATIC_NAME_MAX], etag[40], date[SRV_HTTP_DATE_LEN];
+    const srv_str_t *inm, *ims;
+    const char *type;
+    srv_http_plan_t plan;
+    uv_fs_t req;
+    int64_t size, mtime, since;
+    size_t n = 0, elen;
+    int fd, r, fresh = 0;
+
+    if (st->n == 0 || (!is_head && !(v->method.len == 3 && memcmp(v->method.p, "GET", 3) == 0)))
+        return 0;
+    if (srv_static_map(st->mounts, st->n, v->path.p, v->path.len, name, sizeof(name)) < 0)
+        return 0;
+    fd = uv_fs_open(NULL, &req, name, UV_FS_O_RDONLY, 0, NULL);
+    uv_fs_req_cleanup(&req);
+    if (fd < 0)
+        return 0; /* missing, or not readable: the app answers (404) */
+    r = uv_fs_fstat(NULL, &req, fd, NULL);
+    size = (int64_t)req.statbuf.st_size;
+    mtime = (int64_t)req.statbuf.st_mtim.tv_sec;
+    if (r != 0 || (req.statbuf.st_mode & SRV_MODE_TYPE) != SRV_MODE_REGULAR) {
+        uv_fs_req_cleanup(&req);
+        uv_fs_close(NULL, &req, fd, NULL);
+        uv_fs_req_cleanup(&req);
+        return 0;
+    }
+    uv_fs_req_cleanup(&req);
+
+    /* A strong validator from what nginx uses: modification time and size. */
+    elen = (size_t)snprintf(etag, sizeof(etag), "\"%llx-%llx\"", (unsigned long long)mtime,
+                            (unsigned long long)size);
+    inm = find_header(v, "if-none-match");
+    ims = find_header(v, "if-modified-since");
+    if (inm != NULL)
+        fresh = none_match(inm, etag, elen);
+    else if (ims != NULL && srv_http_date_parse(ims->p, ims->len, &since) == 0)
+        fresh = mtime <= since;
+
+    a->status = fresh ? 304 : 200;
+    /* A 304 repeats the validators, not the length (nginx does the same). */
+    srv_http_plan(a->status, v->version_minor, is_head, fresh ? -1 : size, size, keep_alive, &plan);
+    n += srv_http_put_status_line(head + n, a->status, fresh ? "Not Modified" : "OK",
+                                  fresh ? 12 : 2);
+    n += srv_http_put_date_line(head + n);
+    if (!fresh) {
+        type = srv_static_type(name, strlen(name));
+        n += (size_t)snprintf(head + n, SRV_STATIC_HEAD_MAX - n, "Content-Type: %s\r\n", type);
+    }
+    srv_http_date_format(mtime, date);
+    n += (size_t)snprintf(head + n, SRV_STATIC_HEAD_MAX - n, "Last-Modified: %.*s\r\nETag: %s\r\n",
+                          SRV_HTTP_DATE_LEN, date, etag);
+    n += srv_http_put_framing(head + n, &plan, v->version_minor);
+    a->head_len = n;
+    a->keep_alive = plan.keep_alive;
+    a->size = size;
+    a->fd = -1;
+    if (plan.mode == SRV_BODY_LENGTH && !is_head && size > 0)
+        a->fd = fd;
+    else {
+        uv_fs_close(NULL, &req, fd, NULL);
+        uv_fs_req_cleanup(&req);
+    }
+    return 1;
+}

@@ -1,0 +1,172 @@
+/* Unit tests of core/static/path: the `static` items srv accepts, which
+ * file a request path maps to, the paths it leaves to the app (every way
+ * out of the directory among them), and the Content-Type table. */
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "static/path.h"
+
+static const srv_static_mount_t g_mounts[] = {
+    {"/static", 7, "/srv/pub", 8},
+    {"/static/img", 11, "/data/img", 9},
+    {"/favicon", 8, "/srv/fav", 8},
+};
+
+/* The file path maps to, or NULL when it is left to the app. */
+static const char *map(const char *path)
+{
+    static char out[256];
+
+    if (srv_static_map(g_mounts, 3, path, strlen(path), out, sizeof(out)) < 0)
+        return NULL;
+    return out;
+}
+
+static void refused(const char *path)
+{
+    const char *r = map(path);
+
+    cr_assert_null(r, "%s mapped to %s", path, r ? r : "");
+}
+
+Test(static_path, a_path_under_a_prefix_maps_under_its_directory)
+{
+    cr_assert_str_eq(map("/static/app.css"), "/srv/pub/app.css");
+    cr_assert_str_eq(map("/static/css/a/b.css"), "/srv/pub/css/a/b.css");
+    cr_assert_str_eq(map("/static/a.b.c"), "/srv/pub/a.b.c");
+}
+
+Test(static_path, the_longest_prefix_wins_whatever_the_order)
+{
+    cr_assert_str_eq(map("/static/img/logo.png"), "/data/img/logo.png");
+    cr_assert_str_eq(map("/static/imgx/logo.png"), "/srv/pub/imgx/logo.png");
+}
+
+Test(static_path, a_prefix_matches_whole_segments_only)
+{
+    refused("/staticx/a.css");
+    refused("/stati/a.css");
+    refused("/other/a.css");
+    refused("");
+    refused("static/a.css");
+    cr_assert_str_eq(map("/favicon/x.ico"), "/srv/fav/x.ico");
+    refused("/favicon.ico");
+}
+
+Test(static_path, percent_escapes_are_decoded)
+{
+    cr_assert_str_eq(map("/static/a%20b.txt"), "/srv/pub/a b.txt");
+    cr_assert_str_eq(map("/static/%C3%A9t%c3%a9.txt"), "/srv/pub/\xc3\xa9t\xc3\xa9.txt");
+    refused("/static/a%2"); /* cut */
+    refused("/static/a%zz");
+    refused("/static/a%");
+}
+
+Test(static_path, directories_are_left_to_the_app)
+{
+    refused("/static");
+    refused("/static/");
+    refused("/static/css/");
+    refused("/static//a.css");
+    refused("/static/css//a.css");
+}
+
+Test(static_path, no_way_out_of_the_directory)
+{
+    static const char *const bad[] = {
+        "/static/../etc/passwd", "/static/css/../../x",  "/static/%2e%2e/x", "/static/%2E%2E/x",
+        "/static/.%2e/x",        "/static/..",           "/static/.",        "/static/./a.css",
+        "/static/a%2fb",         "/static/a%2F..%2Fb",   "/static/..%5cx",   "/static/a\\..\\b",
+        "/static/a%5c..%5cb",    "/static/C:/Windows/x", "/static/c%3a%5cx", "/static/a.txt::$DATA",
+        "/static/a%00.txt",      "/static/a%0a.txt",     "/static/a%0d.txt", "/static/a%7f.txt",
+        "/static/a%01.txt",
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        refused(bad[i]);
+}
+
+Test(static_path, hidden_files_are_left_to_the_app)
+{
+    refused("/static/.env");
+    refused("/static/.git/config");
+    refused("/static/css/.htaccess");
+    refused("/static/%2egit/config");
+    cr_assert_str_eq(map("/static/a.env"), "/srv/pub/a.env");
+}
+
+Test(static_path, a_name_longer_than_the_room_is_refused_not_cut)
+{
+    char out[20]; /* "/srv/pub/" and 10 bytes, and the NUL */
+
+    cr_assert_eq(srv_static_map(g_mounts, 3, "/static/abcdefghijk", 19, out, sizeof(out)), -1);
+    cr_assert_eq(srv_static_map(g_mounts, 3, "/static/a/cdefghijk", 19, out, sizeof(out)), -1);
+    cr_assert_eq(srv_static_map(g_mounts, 3, "/static/abcdefghij", 18, out, sizeof(out)), 0);
+    cr_assert_str_eq(out, "/srv/pub/abcdefghij");
+}
+
+Test(static_path, the_whole_site_can_be_mounted)
+{
+    static const srv_static_mount_t root = {"/", 1, "/srv/www", 8};
+    char out[64];
+
+    cr_assert_eq(srv_static_map(&root, 1, "/robots.txt", 11, out, sizeof(out)), 0);
+    cr_assert_str_eq(out, "/srv/www/robots.txt");
+    cr_assert_eq(srv_static_map(&root, 1, "/a/b.txt", 8, out, sizeof(out)), 0);
+    cr_assert_str_eq(out, "/srv/www/a/b.txt");
+    cr_assert_eq(srv_static_map(&root, 1, "/", 1, out, sizeof(out)), -1);
+    cr_assert_eq(srv_static_map(&root, 1, "/../x", 5, out, sizeof(out)), -1);
+}
+
+static void mount_ok(const char *item, const char *prefix, const char *dir)
+{
+    size_t plen;
+    const char *d, *why = NULL;
+
+    cr_assert_eq(srv_static_mount_parse(item, &plen, &d, &why), 0, "%s: %s", item, why);
+    cr_assert_eq(plen, strlen(prefix), "%s", item);
+    cr_assert_eq(memcmp(item, prefix, plen), 0, "%s", item);
+    cr_assert_str_eq(d, dir);
+}
+
+static void mount_bad(const char *item)
+{
+    size_t plen;
+    const char *d, *why = NULL;
+
+    cr_assert_eq(srv_static_mount_parse(item, &plen, &d, &why), -1, "%s", item);
+    cr_assert_not_null(why);
+}
+
+Test(static_path, mount_items)
+{
+    mount_ok("/static=pub", "/static", "pub");
+    mount_ok("/static/=/srv/pub", "/static", "/srv/pub");
+    mount_ok("/a/b//=d", "/a/b", "d");
+    mount_ok("/=www", "/", "www");
+    mount_ok("/s=C:\\site\\static", "/s", "C:\\site\\static");
+    mount_ok("/s=a=b", "/s", "a=b");
+    mount_bad("static=pub");
+    mount_bad("/static");
+    mount_bad("/static=");
+    mount_bad("=pub");
+    mount_bad("/a b=pub");
+    mount_bad("/a%20b=pub");
+    mount_bad("/a/../b=pub");
+    mount_bad("/a/./b=pub");
+    mount_bad("/a//b=pub");
+    mount_bad("/a?b=pub");
+}
+
+Test(static_path, content_types_by_extension)
+{
+    cr_assert_str_eq(srv_static_type("/x/a.css", 8), "text/css; charset=utf-8");
+    cr_assert_str_eq(srv_static_type("/x/A.PNG", 8), "image/png");
+    cr_assert_str_eq(srv_static_type("/x/a.tar.gz", 11), "application/gzip");
+    cr_assert_str_eq(srv_static_type("/x/a.js", 7), "text/javascript; charset=utf-8");
+    cr_assert_str_eq(srv_static_type("/x/README", 9), "application/octet-stream");
+    cr_assert_str_eq(srv_static_type("/x.d/README", 11), "application/octet-stream");
+    cr_assert_str_eq(srv_static_type("/x/a.unknown", 12), "application/octet-stream");
+    cr_assert_str_eq(srv_static_type("/x/a.", 5), "application/octet-stream");
+}
