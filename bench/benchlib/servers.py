@@ -19,7 +19,7 @@ PY = "/usr/bin/python3"  # Debian's: the peers and Flask are installed for it
 
 
 APT_HINT = ("apt-get install gunicorn python3-waitress uwsgi-core uwsgi-plugin-python3 "
-            "python3-gevent wrk nginx-light")
+            "python3-gevent python3-whitenoise wrk nginx-light")
 
 
 # ---- apps -----------------------------------------------------------------
@@ -33,7 +33,13 @@ APPS = {
     "big": (EXAMPLES, "big:app", "/", b"x" * 64),
     "site-index": (SITE, "app:app", "/", b"</html>"),
     "site-lesson": (SITE, "app:app", "/lesson/3", b"</html>"),
+    # The site's stylesheet: a file each server sends as it can (below).
+    "static": (SITE, "app:app", "/static/site.css", b"font-family"),
 }
+# Apps whose files a server may send itself: URL prefix -> directory. srv
+# (--static), uWSGI (--static-map) and nginx do; gunicorn and waitress
+# leave it to the app (Flask's static route), or to WhiteNoise.
+STATIC = {"static": ("/static", os.path.join(SITE, "static"))}
 
 
 def free_port():
@@ -49,12 +55,14 @@ def srv_bin():
     return os.environ.get("SRV_BIN", os.path.join(ROOT, "build", "service", "srv"))
 
 
-def server_commands(args, app_dir, module, tmp):
-    """name -> (argv builder(port), needs) for every configuration."""
+def server_commands(args, app_dir, module, tmp, static=None):
+    """name -> (argv builder(port), needs) for every configuration; static:
+    (prefix, directory) for the servers that send files themselves."""
     w, t = args.srv_workers, args.srv_threads
+    own = ["--static", "%s=%s" % static] if static else []
     cfg = {}
     cfg["srv"] = (lambda p: [srv_bin(), "-b", "127.0.0.1:%d" % p, "-w", str(w), "--threads",
-                             str(t), "--chdir", app_dir, module], [srv_bin()])
+                             str(t), "--chdir", app_dir, module] + own, [srv_bin()])
     cfg["gunicorn-sync"] = (lambda p: [PY, "-m", "gunicorn", "-k", "sync", "-w", "4",
                                        "-b", "127.0.0.1:%d" % p, "--chdir", app_dir,
                                        "--log-level", "warning", module], ["gunicorn"])
@@ -68,6 +76,12 @@ def server_commands(args, app_dir, module, tmp):
                                          "-b", "127.0.0.1:%d" % p, "--chdir", app_dir,
                                          "--log-level", "warning", module],
                               ["gunicorn", "gevent"])
+    cfg["gunicorn-whitenoise"] = (lambda p: [PY, "-m", "gunicorn", "-k", "gthread", "-w",
+                                             str(args.peer_workers), "--threads",
+                                             str(args.peer_threads), "-b", "127.0.0.1:%d" % p,
+                                             "--chdir", app_dir, "--pythonpath", HERE,
+                                             "--log-level", "warning", "whitenoise_site:app"],
+                                  ["gunicorn", "whitenoise"])
     for th in (4, 6):
         cfg["waitress-%d" % th] = (lambda p, th=th: [PY, "-m", "waitress", "--threads", str(th),
                                                      "--listen", "127.0.0.1:%d" % p, module],
@@ -78,12 +92,15 @@ def server_commands(args, app_dir, module, tmp):
                                "127.0.0.1:%d" % p, "--master", "--processes",
                                str(args.peer_workers), "--threads", str(args.peer_threads),
                                "--chdir", app_dir, "--module", module, "--disable-logging",
-                               "--die-on-term", "--enable-threads", "--thunder-lock"],
+                               "--die-on-term", "--enable-threads", "--thunder-lock"]
+                    # Without TCP_NODELAY, uWSGI's file waits for the ACK of its head:
+                    # 40 ms a request.
+                    + (["--static-map", "%s=%s" % static, "--tcp-nodelay"] if static else []),
                     ["uwsgi"])
     return cfg
 
 
-def nginx_command(tmp, port):
+def nginx_command(tmp, port, static=None):
     conf = os.path.join(tmp, "nginx-%d.conf" % port)
     with open(conf, "w") as f:
         f.write("""worker_processes 1;
@@ -102,14 +119,15 @@ http {
   server {
     listen 127.0.0.1:%(port)d;
     location / { default_type text/plain; return 200 "Hello, World!"; }
-  }
+%(static)s  }
 }
-""" % {"tmp": tmp, "port": port})
+""" % {"tmp": tmp, "port": port,
+       "static": "    location %s/ { alias %s/; }\n" % static if static else ""})
     return ["nginx", "-c", conf, "-p", tmp]
 
 
 def have(need):
-    if need == "gunicorn" or need == "waitress" or need == "gevent":
+    if need in ("gunicorn", "waitress", "gevent", "whitenoise"):
         return subprocess.run([PY, "-c", "import %s" % need], capture_output=True).returncode == 0
     if os.path.isabs(need):
         return os.access(need, os.X_OK)

@@ -286,6 +286,11 @@ static int ready_for_app(srv_conn_t *c)
     return (c->x.state & X_EXPECT) && c->x.body_received == 0;
 }
 
+/* A file up to this size goes out with its head, in one write: read into
+ * memory rather than sent with sendfile after the head (a second syscall
+ * and packet). */
+#define SRV_STATIC_INLINE_MAX (16 * 1024)
+
 /* Answers a request without a body from `static` if it names a file
  * there: the loop writes the head and the file, and the exchange ends as
  * one the app released (srv__conn_output_idle). Returns 0 to leave the
@@ -295,31 +300,53 @@ static int answer_static(srv_conn_t *c)
     srv_worker_t *w = c->w;
     srv_req_t *x = &c->x;
     srv_static_answer_t a;
-    srv_oblock_t *hb = srv_oblock_new(SRV_STATIC_HEAD_MAX), *fb = NULL;
+    srv_oblock_t *hb, *fb = NULL;
+    char head[SRV_STATIC_HEAD_MAX];
+    size_t inline_len;
 
-    if (hb == NULL)
-        return 0;
     if (!srv_static_answer(&w->statics, &x->view, x->is_head_method,
-                           x->client_keepalive && w->keepalive_on && !w->stopping, hb->data, &a)) {
-        srv_oblock_free(hb);
+                           x->client_keepalive && w->keepalive_on && !w->stopping, head, &a))
         return 0;
-    }
-    hb->len = a.head_len;
-    srv_list_push_tail(&c->wq, &hb->link);
-    if (a.fd >= 0) {
+    inline_len = a.fd >= 0 && a.size <= SRV_STATIC_INLINE_MAX ? (size_t)a.size : 0;
+    hb = srv_oblock_new(a.head_len + inline_len);
+    if (hb != NULL && a.fd >= 0 && inline_len == 0) {
         fb = srv_oblock_new(0);
         if (fb == NULL) {
+            srv_oblock_free(hb);
+            hb = NULL;
+        }
+    }
+    if (hb == NULL) {
+        if (a.fd >= 0)
             srv_plat_fd_close(a.fd);
-            srv__conn_abort(c, "out of memory");
+        srv__conn_send_error(c, 503, "out of memory");
+        return 1;
+    }
+    memcpy(hb->data, head, a.head_len);
+    hb->len = a.head_len;
+    if (inline_len > 0) {
+        uv_buf_t ub = uv_buf_init(hb->data + a.head_len, (unsigned)inline_len);
+        uv_fs_t req;
+        int r = uv_fs_read(NULL, &req, a.fd, &ub, 1, 0, NULL);
+
+        uv_fs_req_cleanup(&req);
+        srv_plat_fd_close(a.fd);
+        if (r != (int)inline_len) { /* it changed since its size was read */
+            srv_oblock_free(hb);
+            srv__conn_send_error(c, 503, "the file changed while it was read");
             return 1;
         }
+        hb->len += inline_len;
+    }
+    srv_list_push_tail(&c->wq, &hb->link);
+    if (fb != NULL) {
         fb->file_fd = a.fd;
         fb->file_off = 0;
         fb->file_left = a.size;
         srv_list_push_tail(&c->wq, &fb->link);
     }
     x->log_status = a.status;
-    x->log_body_bytes = fb != NULL ? a.size : 0;
+    x->log_body_bytes = a.fd >= 0 ? a.size : 0;
     if (!a.keep_alive)
         c->close_after = 1;
     c->state = SRV_CS_APP;

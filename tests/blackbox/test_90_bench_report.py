@@ -12,6 +12,7 @@ import sys
 import threading
 import time
 import types
+import urllib.request
 
 import pytest
 
@@ -449,3 +450,40 @@ def test_a_bad_steal_option_is_refused(tmp_path, flag, value):
                          capture_output=True, text=True, timeout=60)
     assert run.returncode == 2, run.stderr
     assert "error: %s %s:" % (flag, value) in run.stderr, run.stderr
+
+
+def test_the_static_profile_has_each_server_send_the_file_its_own_way(tmp_path):
+    """srv with --static, uWSGI with --static-map (and TCP_NODELAY), nginx
+    with an alias: each sends the site's CSS itself; gunicorn leaves it to
+    Flask or WhiteNoise. Every command line starts and serves the file."""
+    app_dir, module, path, expect = servers.APPS["static"]
+    static = servers.STATIC["static"]
+    args = types.SimpleNamespace(srv_workers=1, srv_threads=2, peer_workers=1, peer_threads=2)
+    cmds = servers.server_commands(args, app_dir, module, str(tmp_path), static)
+    plain = servers.server_commands(args, app_dir, module, str(tmp_path))
+    assert cmds["srv"][0](1)[-2:] == ["--static", "/static=%s" % static[1]]
+    assert "--static" not in plain["srv"][0](1)
+    assert {"--static-map", "--tcp-nodelay"} <= set(cmds["uwsgi"][0](1))
+    assert "--static-map" not in plain["uwsgi"][0](1)
+    assert "whitenoise_site:app" in cmds["gunicorn-whitenoise"][0](1)
+    want = open(os.path.join(static[1], "site.css"), "rb").read()
+    assert expect in want
+    started = [("srv", cmds["srv"][0])]
+    for name in ("uwsgi", "gunicorn-whitenoise"):
+        if all(servers.have(n) for n in cmds[name][1]):
+            started.append((name, cmds[name][0]))
+    if servers.have("nginx"):
+        started.append(("nginx", lambda p: servers.nginx_command(str(tmp_path), p, static)))
+    env = dict(os.environ, SITE_DB=str(tmp_path / "site.db"))
+    try:
+        for name, build in started:
+            port = servers.free_port()
+            run = servers.Running(build(port), app_dir, env, str(tmp_path / (name + ".log")))
+            servers.wait_ready(port, path, expect, run.proc)
+            with urllib.request.urlopen("http://127.0.0.1:%d%s" % (port, path), timeout=10) as r:
+                assert r.read() == want, name
+                if name == "srv":  # srv's validator, not Flask's
+                    st = os.stat(os.path.join(static[1], "site.css"))
+                    assert r.headers["ETag"] == '"%x-%x"' % (int(st.st_mtime), st.st_size)
+    finally:
+        servers.Running.stop_all()
