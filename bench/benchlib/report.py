@@ -305,7 +305,7 @@ def summary(runs):
                     continue
                 targets = check_targets(profile, sc, c)
                 missed = [t[0] for t in targets if not t[2]]
-                md.append("| %s | %d | %d | %s | %s | %s | %s | %s (%s) | %s | %d/%d met%s |" % (
+                md.append("| %s | %d | %d | %s | %s | %s | %s | %s (%s) | %s | %s |" % (
                     sc["name"], c, m["rps"],
                     "%s %d" % (f["best_name"], f["best"]) if f["best"] else "-",
                     "%.2fx" % (m["rps"] / f["best"]) if f["best"] else "-",
@@ -313,8 +313,9 @@ def summary(runs):
                     "%.0f%%" % (100 * m["rps"] / limit) if limit else "-",
                     fmt_ms(m["p99"]), fmt_ms(m["lat_mean"]),
                     fmt_ms(f["best_p99"]) if f["best_p99"] is not None else "-",
-                    len(targets) - len(missed), len(targets),
-                    "; missed: " + "; ".join(missed) if missed else ""))
+                    "%d/%d met%s" % (len(targets) - len(missed), len(targets),
+                                     "; missed: " + "; ".join(missed) if missed else "")
+                    if targets else "-"))
         md.append("")
     rows = []
     for label, rep in runs:
