@@ -61,6 +61,26 @@ static int under(const srv_static_mount_t *m, const char *path, size_t len)
            path[m->prefix_len] == '/';
 }
 
+/* Whether a decoded segment names a device on Windows (CON, NUL, COM1,
+ * LPT1.txt...: opening one there opens the device), or ends with a dot or
+ * a space (which Windows drops, so another name reaches the file). Refused
+ * on every system, so that a site behaves alike on each. */
+static int windows_special(const char *s, size_t len)
+{
+    static const char *const names[] = {"con", "prn", "aux", "nul"};
+    size_t base = 0, i;
+
+    if (s[len - 1] == '.' || s[len - 1] == ' ')
+        return 1;
+    while (base < len && s[base] != '.')
+        base++;
+    for (i = 0; i < 4; i++)
+        if (srv_http_ieq(s, base, names[i]))
+            return 1;
+    return base == 4 && (srv_http_ieq(s, 3, "com") || srv_http_ieq(s, 3, "lpt")) && s[3] >= '0' &&
+           s[3] <= '9';
+}
+
 /* Decodes one segment, raw[0..len), to out; returns the decoded length or
  * -1 for one srv does not serve. */
 static long decode_segment(const char *raw, size_t len, char *out, size_t cap)
@@ -90,7 +110,7 @@ static long decode_segment(const char *raw, size_t len, char *out, size_t cap)
             return -1;
         out[o++] = (char)c;
     }
-    return (long)o;
+    return windows_special(out, o) ? -1 : (long)o;
 }
 
 int srv_static_map(const srv_static_mount_t *m, size_t n, const char *path, size_t len, char *out,

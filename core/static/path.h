@@ -27,7 +27,9 @@ int srv_static_mount_parse(const char *item, size_t *prefix_len, const char **di
  * or names no file srv serves: a directory (the prefix itself, a '/' at
  * the end, an empty segment), a segment that starts with '.' (".", "..",
  * hidden files), a bad or an encoded '/', '\\', ':', NUL or other control
- * byte (which could reach outside the directory on some system), or a
+ * byte (which could reach outside the directory on some system), a name
+ * Windows keeps for a device (CON, NUL, COM1.txt...) or a name that ends
+ * with '.' or ' ' (on every system, so that a site behaves alike), or a
  * result longer than cap. */
 int srv_static_map(const srv_static_mount_t *m, size_t n, const char *path, size_t len, char *out,
                    size_t cap);

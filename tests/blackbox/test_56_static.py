@@ -117,6 +117,7 @@ def test_a_current_copy_gets_304(srv, headers, status):
     "/static/%2E%2E/secret.txt", "/static/..%2fsecret.txt", "/static/..%5csecret.txt",
     "/static/..\\secret.txt", "/static/css%2fsite.css", "/static/css/site.css%00",
     "/static/css/site.css::$DATA", "/staticx/css/site.css", "/other/css/site.css",
+    "/static/con", "/static/NUL.txt", "/static/css/site.css.", "/static/css/site.css%20",
 ])
 def test_what_is_not_a_file_there_goes_to_the_app(srv, path):
     r = request(srv, ("GET %s HTTP/1.1\r\nHost: t\r\n\r\n" % path).encode("latin-1"))
@@ -125,6 +126,13 @@ def test_what_is_not_a_file_there_goes_to_the_app(srv, path):
     assert app_answered(r), r
     assert r.json()["path"] is not None
     assert SECRET not in r.body
+
+
+def test_a_query_or_an_absolute_target_names_the_same_file(srv):
+    r = get(srv, "/static/css/site.css?v=3")
+    assert r.body == b"body { color: #333 }\n"
+    r = request(srv, b"GET http://t/static/css/site.css HTTP/1.1\r\nHost: t\r\n\r\n")
+    assert r.body == b"body { color: #333 }\n"
 
 
 def test_other_methods_and_requests_with_a_body_go_to_the_app(srv):

@@ -2,8 +2,8 @@
  *
  * The path: whatever it is, a file it maps to lies under the mount's
  * directory: the rest holds no "." or ".." segment (nor any segment that
- * starts with '.'), no empty segment, no '\\', ':' or control byte, and it
- * fits the room. The first byte of the input picks the room.
+ * starts with '.'), no empty segment, no '\\', ':' or control byte, no
+ * name that ends with '.' or ' ', and it fits the room. The first byte of the input picks the room.
  *
  * The same bytes as an If-Modified-Since date: one that parses is a time
  * that formats and parses back to itself. */
@@ -54,7 +54,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         assert(c >= 0x20 && c != 0x7f && c != '\\' && c != ':');
         if (c == '/')
             assert(out[i + 1] != '/' && out[i + 1] != '.' && out[i + 1] != '\0');
+        if (c == '/' && i > rl) /* no name that Windows would shorten */
+            assert(out[i - 1] != '.' && out[i - 1] != ' ');
     }
+    assert(out[o - 1] != '.' && out[o - 1] != ' ');
     /* The prefix matched whole segments. */
     assert(size - 1 > m[k].prefix_len);
     assert(memcmp(data + 1, m[k].prefix, m[k].prefix_len) == 0);

@@ -87,6 +87,24 @@ Test(static_path, no_way_out_of_the_directory)
         refused(bad[i]);
 }
 
+Test(static_path, names_windows_gives_another_meaning_are_left_to_the_app)
+{
+    static const char *const bad[] = {
+        "/static/con",    "/static/CON",      "/static/nul.txt", "/static/Aux.css",
+        "/static/prn",    "/static/com1",     "/static/LPT9.js", "/static/css/com0.x.y",
+        "/static/a.css.", "/static/a.css%20", "/static/a%20",    "/static/d./a.css",
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        refused(bad[i]);
+    cr_assert_str_eq(map("/static/console.css"), "/srv/pub/console.css");
+    cr_assert_str_eq(map("/static/com10.css"), "/srv/pub/com10.css");
+    cr_assert_str_eq(map("/static/com.css"), "/srv/pub/com.css");
+    cr_assert_str_eq(map("/static/nul_x.txt"), "/srv/pub/nul_x.txt");
+    cr_assert_str_eq(map("/static/a%20b"), "/srv/pub/a b");
+}
+
 Test(static_path, hidden_files_are_left_to_the_app)
 {
     refused("/static/.env");
