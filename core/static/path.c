@@ -149,6 +149,46 @@ int srv_static_map(const srv_static_mount_t *m, size_t n, const char *path, size
     return (int)best;
 }
 
+int srv_static_accepts(const char *p, size_t len, const char *coding)
+{
+    int named = -1, star = 0;
+    size_t i = 0, j;
+
+    while (i < len) {
+        size_t s, e, t;
+        int ok = 1;
+
+        while (i < len && (p[i] == ' ' || p[i] == '\t' || p[i] == ','))
+            i++;
+        s = i;
+        while (i < len && p[i] != ',')
+            i++;
+        e = i;
+        for (t = s; t < e && p[t] != ';' && p[t] != ' ' && p[t] != '\t'; t++)
+            ;
+        /* Parameters: "q=0", "q=0.0"... refuse; any other q, or none, accepts. */
+        for (j = t; j < e; j++) {
+            size_t k = j + 1;
+
+            if (p[j] != ';')
+                continue;
+            while (k < e && (p[k] == ' ' || p[k] == '\t'))
+                k++;
+            if (k + 1 < e && (p[k] | 0x20) == 'q' && p[k + 1] == '=') {
+                ok = 0;
+                for (k += 2; k < e && p[k] != ';'; k++)
+                    if (p[k] >= '1' && p[k] <= '9')
+                        ok = 1;
+            }
+        }
+        if (t - s == 1 && p[s] == '*')
+            star = ok;
+        else if (srv_http_ieq(p + s, t - s, coding))
+            named = ok;
+    }
+    return named >= 0 ? named : star;
+}
+
 static const struct {
     const char *ext;
     const char *type;

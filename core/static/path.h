@@ -34,6 +34,11 @@ int srv_static_mount_parse(const char *item, size_t *prefix_len, const char **di
 int srv_static_map(const srv_static_mount_t *m, size_t n, const char *path, size_t len, char *out,
                    size_t cap);
 
+/* Whether an Accept-Encoding value, p[0..len), accepts coding (lower
+ * case; RFC 9110 12.5.3): named with a q above 0, or not named while "*"
+ * is, with a q above 0. */
+int srv_static_accepts(const char *p, size_t len, const char *coding);
+
 /* The Content-Type for a file name, by its extension (a static string;
  * application/octet-stream when unknown). */
 const char *srv_static_type(const char *name, size_t len);

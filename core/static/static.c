@@ -107,6 +107,7 @@ int srv_static_open(srv_static_t *st, const srv_config_t *cfg, int quiet)
 
     st->mounts = NULL;
     st->n = 0;
+    st->precompressed = (int)SRV_CFG_INT(cfg, static_precompressed);
     if (v->nlist == 0)
         return 0;
     st->mounts = srv_calloc(v->nlist, sizeof(*st->mounts));
@@ -204,36 +205,74 @@ static int none_match(const srv_str_t *h, const char *etag, size_t elen)
     return 0;
 }
 
+static void close_file(int fd)
+{
+    uv_fs_t req;
+
+    uv_fs_close(NULL, &req, fd, NULL);
+    uv_fs_req_cleanup(&req);
+}
+
+/* Opens name if it is a regular file: returns its descriptor with its size
+ * and modification time, or -1. */
+static int open_regular(const char *name, int64_t *size, int64_t *mtime)
+{
+    uv_fs_t req;
+    int fd = uv_fs_open(NULL, &req, name, UV_FS_O_RDONLY, 0, NULL), r;
+
+    uv_fs_req_cleanup(&req);
+    if (fd < 0)
+        return -1;
+    r = uv_fs_fstat(NULL, &req, fd, NULL);
+    *size = (int64_t)req.statbuf.st_size;
+    *mtime = (int64_t)req.statbuf.st_mtim.tv_sec;
+    uv_fs_req_cleanup(&req);
+    if (r != 0 || (req.statbuf.st_mode & SRV_MODE_TYPE) != SRV_MODE_REGULAR) {
+        close_file(fd);
+        return -1;
+    }
+    return fd;
+}
+
 int srv_static_answer(const srv_static_t *st, const srv_request_t *v, int is_head, int keep_alive,
                       char *head, srv_static_answer_t *a)
 {
+    static const char *const codings[2][2] = {{"br", ".br"}, {"gzip", ".gz"}};
     char name[SRV_STATIC_NAME_MAX], etag[40], date[SRV_HTTP_DATE_LEN];
-    const srv_str_t *inm, *ims;
-    const char *type;
+    const srv_str_t *inm, *ims, *ae;
+    const char *type, *coding = NULL;
     srv_http_plan_t plan;
-    uv_fs_t req;
     int64_t size, mtime, since;
-    size_t n = 0, elen;
-    int fd, r, fresh = 0;
+    size_t n = 0, elen, nl, i;
+    int fd, fresh = 0;
 
     if (st->n == 0 || (!is_head && !(v->method.len == 3 && memcmp(v->method.p, "GET", 3) == 0)))
         return 0;
-    if (srv_static_map(st->mounts, st->n, v->path.p, v->path.len, name, sizeof(name)) < 0)
+    /* Room for a ".gz" or ".br" after the name. */
+    if (srv_static_map(st->mounts, st->n, v->path.p, v->path.len, name, sizeof(name) - 3) < 0)
         return 0;
-    fd = uv_fs_open(NULL, &req, name, UV_FS_O_RDONLY, 0, NULL);
-    uv_fs_req_cleanup(&req);
+    fd = open_regular(name, &size, &mtime);
     if (fd < 0)
-        return 0; /* missing, or not readable: the app answers (404) */
-    r = uv_fs_fstat(NULL, &req, fd, NULL);
-    size = (int64_t)req.statbuf.st_size;
-    mtime = (int64_t)req.statbuf.st_mtim.tv_sec;
-    if (r != 0 || (req.statbuf.st_mode & SRV_MODE_TYPE) != SRV_MODE_REGULAR) {
-        uv_fs_req_cleanup(&req);
-        uv_fs_close(NULL, &req, fd, NULL);
-        uv_fs_req_cleanup(&req);
-        return 0;
+        return 0; /* missing, not readable, not a file: the app answers (404) */
+    type = srv_static_type(name, strlen(name));
+    ae = st->precompressed ? find_header(v, "accept-encoding") : NULL;
+    nl = strlen(name);
+    for (i = 0; ae != NULL && i < 2 && coding == NULL; i++) {
+        int64_t zsize, zmtime;
+        int zfd;
+
+        if (!srv_static_accepts(ae->p, ae->len, codings[i][0]))
+            continue;
+        memcpy(name + nl, codings[i][1], 4);
+        zfd = open_regular(name, &zsize, &zmtime);
+        if (zfd >= 0) {
+            close_file(fd);
+            fd = zfd;
+            size = zsize;
+            mtime = zmtime;
+            coding = codings[i][0];
+        }
     }
-    uv_fs_req_cleanup(&req);
 
     /* A strong validator from what nginx uses: modification time and size. */
     elen = (size_t)snprintf(etag, sizeof(etag), "\"%llx-%llx\"", (unsigned long long)mtime,
@@ -251,10 +290,13 @@ int srv_static_answer(const srv_static_t *st, const srv_request_t *v, int is_hea
     n += srv_http_put_status_line(head + n, a->status, fresh ? "Not Modified" : "OK",
                                   fresh ? 12 : 2);
     n += srv_http_put_date_line(head + n);
-    if (!fresh) {
-        type = srv_static_type(name, strlen(name));
+    if (!fresh)
         n += (size_t)snprintf(head + n, SRV_STATIC_HEAD_MAX - n, "Content-Type: %s\r\n", type);
-    }
+    if (coding != NULL && !fresh)
+        n +=
+            (size_t)snprintf(head + n, SRV_STATIC_HEAD_MAX - n, "Content-Encoding: %s\r\n", coding);
+    if (st->precompressed) /* what is sent depends on Accept-Encoding */
+        n += (size_t)snprintf(head + n, SRV_STATIC_HEAD_MAX - n, "Vary: Accept-Encoding\r\n");
     srv_http_date_format(mtime, date);
     n += (size_t)snprintf(head + n, SRV_STATIC_HEAD_MAX - n, "Last-Modified: %.*s\r\nETag: %s\r\n",
                           SRV_HTTP_DATE_LEN, date, etag);
@@ -265,9 +307,7 @@ int srv_static_answer(const srv_static_t *st, const srv_request_t *v, int is_hea
     a->fd = -1;
     if (plan.mode == SRV_BODY_LENGTH && !is_head && size > 0)
         a->fd = fd;
-    else {
-        uv_fs_close(NULL, &req, fd, NULL);
-        uv_fs_req_cleanup(&req);
-    }
+    else
+        close_file(fd);
     return 1;
 }

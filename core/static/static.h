@@ -16,6 +16,7 @@
 typedef struct srv_static_s {
     srv_static_mount_t *mounts; /* owned, with the strings they point at */
     size_t n;
+    int precompressed; /* static_precompressed: FILE.br, FILE.gz */
 } srv_static_t;
 
 /* Builds the mounts of cfg's `static` items, each directory made

@@ -3,6 +3,7 @@ is the built-in echo app, which answers every request with its path as
 JSON, so a response tells whether srv served a file or left the request
 to the app."""
 import email.utils
+import gzip
 import os
 import socket
 import subprocess
@@ -33,6 +34,10 @@ def tree(tmp_path_factory):
     (pub / ".git").mkdir()
     (pub / ".git" / "config").write_bytes(SECRET)
     (root / "secret.txt").write_bytes(SECRET)
+    js = b"console.log('hello');\n" * 50
+    (pub / "app.js").write_bytes(js)
+    (pub / "app.js.gz").write_bytes(gzip.compress(js))
+    (pub / "app.js.br").write_bytes(b"not really brotli, but told apart")
     big = bytes(range(251)) * (8 * 1024 * 1024 // 251)
     (pub / "big.bin").write_bytes(big)
     # A fixed modification time, so that the dates are known.
@@ -324,3 +329,45 @@ def test_the_example_sites_css_is_the_same_from_srv_as_from_flask(tmp_path):
     assert flask.header("Content-Type") == ours.header("Content-Type") == "text/css; charset=utf-8"
     assert ours.header("ETag") == '"%x-%x"' % (int(st.st_mtime), st.st_size)
     assert flask.header("ETag") != ours.header("ETag")  # Flask's, so the first came from Flask
+
+
+@pytest.mark.parametrize("accept,coding", [
+    ("gzip", "gzip"),
+    ("gzip, deflate, br", "br"),
+    ("br;q=0, gzip", "gzip"),
+    ("BR; Q=0.0, GZip;q=0.001", "gzip"),
+    ("gzip;q=0,br;q=0", None),
+    ("*", "br"),
+    ("*, br;q=0", "gzip"),
+    ("identity", None),
+    ("deflate", None),
+    (None, None),
+])
+def test_precompressed_files_go_to_clients_that_accept_them(tree, accept, coding):
+    js = (tree / "pub" / "app.js").read_bytes()
+    with Server("--builtin", "echo", "--static", "/s=%s" % (tree / "pub"),
+                "--static-precompressed") as s:
+        r = get(s, "/s/app.js", headers=[("Accept-Encoding", accept)] if accept else [])
+        plain = get(s, "/s/app.js")
+        h = get(s, "/s/app.js", method="HEAD",
+                headers=[("Accept-Encoding", accept)] if accept else [])
+        again = get(s, "/s/app.js", headers=([("Accept-Encoding", accept)] if accept else [])
+                    + [("If-None-Match", r.header("ETag"))])
+    assert r.status == 200 and r.header("Content-Encoding") == coding
+    assert r.header("Content-Type") == "text/javascript; charset=utf-8"
+    assert r.header("Vary") == "Accept-Encoding" == plain.header("Vary")
+    if coding == "gzip":
+        assert gzip.decompress(r.body) == js
+    elif coding == "br":
+        assert r.body == b"not really brotli, but told apart"
+    else:
+        assert r.body == js
+    assert (r.header("ETag") == plain.header("ETag")) == (coding is None)
+    assert h.header("Content-Length") == r.header("Content-Length") and h.body == b""
+    assert again.status == 304 and again.header("ETag") == r.header("ETag")
+
+
+def test_without_the_setting_the_file_goes_as_it_is(srv, tree):
+    r = get(srv, "/static/app.js", headers=[("Accept-Encoding", "gzip, br")])
+    assert r.body == (tree / "pub" / "app.js").read_bytes()
+    assert r.header("Content-Encoding") is None and r.header("Vary") is None

@@ -188,3 +188,29 @@ Test(static_path, content_types_by_extension)
     cr_assert_str_eq(srv_static_type("/x/a.unknown", 12), "application/octet-stream");
     cr_assert_str_eq(srv_static_type("/x/a.", 5), "application/octet-stream");
 }
+
+static int accepts(const char *ae, const char *coding)
+{
+    return srv_static_accepts(ae, strlen(ae), coding);
+}
+
+Test(static_path, accept_encoding)
+{
+    cr_assert(accepts("gzip", "gzip"));
+    cr_assert(accepts("deflate, GZIP", "gzip"));
+    cr_assert(accepts("gzip;q=0.5", "gzip"));
+    cr_assert(accepts("gzip ; q=1.0", "gzip"));
+    cr_assert(accepts("gzip;level=0", "gzip"), "a parameter other than q");
+    cr_assert_not(accepts("gzip;level=1;q=0", "gzip"));
+    cr_assert_not(accepts("gzip;q=0", "gzip"));
+    cr_assert_not(accepts("gzip;Q=0.000", "gzip"));
+    cr_assert_not(accepts("x-gzip", "gzip"));
+    cr_assert_not(accepts("gzipx", "gzip"));
+    cr_assert_not(accepts("", "gzip"));
+    cr_assert_not(accepts(",,;", "gzip"));
+    cr_assert(accepts("*", "br"));
+    cr_assert_not(accepts("*;q=0", "br"));
+    cr_assert_not(accepts("*, br;q=0", "br"));
+    cr_assert(accepts("br;q=0, *", "gzip"));
+    cr_assert(accepts("gzip;q=0, gzip", "gzip"), "the last mention counts");
+}
