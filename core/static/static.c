@@ -75,25 +75,34 @@ static int stat_dir(const char *dir)
     return r;
 }
 
+/* The directory of a `static` item, in full, into full[4096], and its
+ * prefix's length. Returns 0 when it is a directory, else a libuv error
+ * (UV_EINVAL for an item that is no /PREFIX=DIRECTORY, which setting it
+ * refused). */
+static int item_dir(const srv_config_t *cfg, const char *item, size_t *plen, char *full)
+{
+    const char *dir, *why;
+
+    full[0] = '\0';
+    if (srv_static_mount_parse(item, plen, &dir, &why) != 0)
+        return UV_EINVAL;
+    return full_dir(cfg, dir, full, 4096) == 0 ? stat_dir(full) : UV_ENAMETOOLONG;
+}
+
 int srv_static_check_dirs(const srv_config_t *cfg, char *err, size_t errlen)
 {
     const srv_cval_t *v = &cfg->v[SRV_K_static];
-    size_t i;
+    size_t i, plen;
 
     for (i = 0; i < v->nlist; i++) {
-        size_t plen;
-        const char *dir, *why;
         char where[300], full[4096];
-        int r;
+        int r = item_dir(cfg, v->list[i], &plen, full);
 
-        if (srv_static_mount_parse(v->list[i], &plen, &dir, &why) != 0)
-            continue; /* refused when it was set */
-        r = full_dir(cfg, dir, full, sizeof(full)) == 0 ? stat_dir(full) : UV_ENAMETOOLONG;
-        if (r != 0) {
+        if (r != 0 && r != UV_EINVAL) {
             snprintf(
                 err, errlen, "%s: static = %s: the directory %s: %s",
                 srv_config_where_str(&cfg->where[SRV_K_static], SRV_K_static, where, sizeof(where)),
-                v->list[i], dir, uv_strerror(r));
+                v->list[i], full, uv_strerror(r));
             return -1;
         }
     }
@@ -115,18 +124,11 @@ int srv_static_open(srv_static_t *st, const srv_config_t *cfg, int quiet)
         return SRV_ENOMEM;
     for (i = 0; i < v->nlist; i++) {
         srv_static_mount_t *m = &st->mounts[i];
-        const char *dir, *why;
         char full[4096];
         uv_fs_t req;
         size_t plen;
-        int r;
+        int r = item_dir(cfg, v->list[i], &plen, full);
 
-        if (srv_static_mount_parse(v->list[i], &plen, &dir, &why) != 0) {
-            srv_log_error("static = %s: %s", v->list[i], why); /* refused when set: unlikely */
-            srv_static_close(st);
-            return SRV_ECONFIG;
-        }
-        r = full_dir(cfg, dir, full, sizeof(full)) == 0 ? stat_dir(full) : UV_ENAMETOOLONG;
         if (r == 0) {
             r = uv_fs_realpath(NULL, &req, full, NULL);
             if (r == 0)
