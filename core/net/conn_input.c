@@ -327,7 +327,7 @@ static int answer_static(srv_conn_t *c)
     if (inline_len > 0) {
         uv_buf_t ub = uv_buf_init(hb->data + a.head_len, (unsigned)inline_len);
         uv_fs_t req;
-        int r = uv_fs_read(NULL, &req, a.fd, &ub, 1, 0, NULL);
+        int r = uv_fs_read(NULL, &req, a.fd, &ub, 1, a.offset, NULL);
 
         uv_fs_req_cleanup(&req);
         srv_plat_fd_close(a.fd);
@@ -341,7 +341,7 @@ static int answer_static(srv_conn_t *c)
     srv_list_push_tail(&c->wq, &hb->link);
     if (fb != NULL) {
         fb->file_fd = a.fd;
-        fb->file_off = 0;
+        fb->file_off = a.offset;
         fb->file_left = a.size;
         srv_list_push_tail(&c->wq, &fb->link);
     }

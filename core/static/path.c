@@ -189,6 +189,60 @@ int srv_static_accepts(const char *p, size_t len, const char *coding)
     return named >= 0 ? named : star;
 }
 
+/* Reads 1DIGIT up to 18 digits at p[*i..len); returns -1 when there are
+ * none or too many. */
+static int64_t read_pos(const char *p, size_t len, size_t *i)
+{
+    int64_t v = 0;
+    size_t s = *i;
+
+    while (*i < len && p[*i] >= '0' && p[*i] <= '9') {
+        if (*i - s >= 18)
+            return -1;
+        v = v * 10 + (p[*i] - '0');
+        (*i)++;
+    }
+    return *i > s ? v : -1;
+}
+
+int srv_static_range(const char *p, size_t len, int64_t size, int64_t *off, int64_t *n)
+{
+    size_t i = 6;
+    int64_t first = -1, last = -1;
+
+    if (len < 7 || !srv_http_ieq(p, 6, "bytes="))
+        return 0;
+    if (p[i] == '-') { /* the last N bytes */
+        i++;
+        last = read_pos(p, len, &i);
+        if (last < 0 || i != len)
+            return 0;
+        if (last == 0 || size == 0)
+            return -1;
+        *n = last < size ? last : size;
+        *off = size - *n;
+        return 1;
+    }
+    first = read_pos(p, len, &i);
+    if (first < 0 || i == len || p[i] != '-')
+        return 0;
+    i++;
+    if (i < len) {
+        last = read_pos(p, len, &i);
+        if (last < 0 || last < first)
+            return 0;
+    }
+    if (i != len)
+        return 0; /* several ranges, or trailing bytes */
+    if (first >= size)
+        return -1;
+    if (last < 0 || last >= size)
+        last = size - 1;
+    *off = first;
+    *n = last - first + 1;
+    return 1;
+}
+
 static const struct {
     const char *ext;
     const char *type;

@@ -4,6 +4,7 @@
 #define SRV_STATIC_PATH_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* A URL prefix served from a directory. */
 typedef struct srv_static_mount_s {
@@ -38,6 +39,14 @@ int srv_static_map(const srv_static_mount_t *m, size_t n, const char *path, size
  * case; RFC 9110 12.5.3): named with a q above 0, or not named while "*"
  * is, with a q above 0. */
 int srv_static_accepts(const char *p, size_t len, const char *coding);
+
+/* Reads a Range value, p[0..len), for a representation of size bytes
+ * (RFC 9110 14.2): one range of bytes, "bytes=A-B", "bytes=A-" or
+ * "bytes=-N". Returns 1 with the first byte in *off and the count in *n;
+ * -1 when it is unsatisfiable (416: every byte of it lies past the end);
+ * or 0 to send the whole representation: another unit, several ranges (a
+ * server may ignore them), or anything that is no valid range. */
+int srv_static_range(const char *p, size_t len, int64_t size, int64_t *off, int64_t *n);
 
 /* The Content-Type for a file name, by its extension (a static string;
  * application/octet-stream when unknown). */

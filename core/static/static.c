@@ -236,15 +236,30 @@ static int open_regular(const char *name, int64_t *size, int64_t *mtime)
     return fd;
 }
 
+/* Whether If-Range, if the request has one, lets a Range apply: an
+ * entity tag equal to etag (strong comparison), or a date equal to the
+ * modification time (RFC 9110 13.1.5). */
+static int if_range_holds(const srv_request_t *v, const char *etag, size_t elen, int64_t mtime)
+{
+    const srv_str_t *h = find_header(v, "if-range");
+    int64_t t;
+
+    if (h == NULL)
+        return 1;
+    if (h->len > 0 && (h->p[0] == '"' || h->p[0] == 'W'))
+        return h->len == elen && memcmp(h->p, etag, elen) == 0;
+    return srv_http_date_parse(h->p, h->len, &t) == 0 && t == mtime;
+}
+
 int srv_static_answer(const srv_static_t *st, const srv_request_t *v, int is_head, int keep_alive,
                       char *head, srv_static_answer_t *a)
 {
     static const char *const codings[2][2] = {{"br", ".br"}, {"gzip", ".gz"}};
     char name[SRV_STATIC_NAME_MAX], etag[40], date[SRV_HTTP_DATE_LEN];
-    const srv_str_t *inm, *ims, *ae;
-    const char *type, *coding = NULL;
+    const srv_str_t *inm, *ims, *ae, *rg;
+    const char *type, *coding = NULL, *reason;
     srv_http_plan_t plan;
-    int64_t size, mtime, since;
+    int64_t size, mtime, since, off = 0, count;
     size_t n = 0, elen, nl, i;
     int fd, fresh = 0;
 
@@ -287,13 +302,33 @@ int srv_static_answer(const srv_static_t *st, const srv_request_t *v, int is_hea
         fresh = mtime <= since;
 
     a->status = fresh ? 304 : 200;
+    count = size;
+    /* A range of a GET (HEAD and 304 send no body to cut). */
+    if (!fresh && !is_head && (rg = find_header(v, "range")) != NULL &&
+        if_range_holds(v, etag, elen, mtime)) {
+        int r = srv_static_range(rg->p, rg->len, size, &off, &count);
+
+        if (r != 0)
+            a->status = r > 0 ? 206 : 416;
+        if (r < 0)
+            count = 0;
+    }
     /* A 304 repeats the validators, not the length (nginx does the same). */
-    srv_http_plan(a->status, v->version_minor, is_head, fresh ? -1 : size, size, keep_alive, &plan);
-    n += srv_http_put_status_line(head + n, a->status, fresh ? "Not Modified" : "OK",
-                                  fresh ? 12 : 2);
+    srv_http_plan(a->status, v->version_minor, is_head, fresh ? -1 : count, count, keep_alive,
+                  &plan);
+    reason = srv_http_reason(a->status);
+    n += srv_http_put_status_line(head + n, a->status, reason, strlen(reason));
     n += srv_http_put_date_line(head + n);
-    if (!fresh)
-        n += (size_t)snprintf(head + n, SRV_STATIC_HEAD_MAX - n, "Content-Type: %s\r\n", type);
+    if (a->status == 200 || a->status == 206)
+        n += (size_t)snprintf(head + n, SRV_STATIC_HEAD_MAX - n,
+                              "Content-Type: %s\r\nAccept-Ranges: bytes\r\n", type);
+    if (a->status == 206)
+        n += (size_t)snprintf(head + n, SRV_STATIC_HEAD_MAX - n,
+                              "Content-Range: bytes %lld-%lld/%lld\r\n", (long long)off,
+                              (long long)(off + count - 1), (long long)size);
+    else if (a->status == 416)
+        n += (size_t)snprintf(head + n, SRV_STATIC_HEAD_MAX - n, "Content-Range: bytes */%lld\r\n",
+                              (long long)size);
     if (coding != NULL && !fresh)
         n +=
             (size_t)snprintf(head + n, SRV_STATIC_HEAD_MAX - n, "Content-Encoding: %s\r\n", coding);
@@ -305,9 +340,10 @@ int srv_static_answer(const srv_static_t *st, const srv_request_t *v, int is_hea
     n += srv_http_put_framing(head + n, &plan, v->version_minor);
     a->head_len = n;
     a->keep_alive = plan.keep_alive;
-    a->size = size;
+    a->offset = off;
+    a->size = count;
     a->fd = -1;
-    if (plan.mode == SRV_BODY_LENGTH && !is_head && size > 0)
+    if (plan.mode == SRV_BODY_LENGTH && !is_head && count > 0)
         a->fd = fd;
     else
         close_file(fd);

@@ -34,14 +34,17 @@ int srv_static_check_dirs(const srv_config_t *cfg, char *err, size_t errlen);
 #define SRV_STATIC_HEAD_MAX 512
 
 typedef struct srv_static_answer_s {
-    int status;      /* 200 or 304 */
+    int status;      /* 200, 206, 304 or 416 */
     size_t head_len; /* bytes written into head */
-    int fd;          /* -1, or the file whose size bytes follow the head (the caller's) */
-    int64_t size;    /* the file's size: the body's length */
-    int keep_alive;  /* the head promised to keep the connection */
+    int fd;          /* -1, or the file whose bytes [offset, offset + size) follow the
+                      * head (the caller's to close) */
+    int64_t offset;
+    int64_t size;   /* the body's length */
+    int keep_alive; /* the head promised to keep the connection */
 } srv_static_answer_t;
 
-/* Answers v if it is a GET or HEAD for a regular file under a mount:
+/* Answers v if it is a GET or HEAD for a regular file under a mount
+ * (a single Range of a GET gets 206, or 416 past the end):
  * writes the head into head (SRV_STATIC_HEAD_MAX bytes) and, for a GET
  * with a body to send, opens the file. keep_alive: the connection may
  * stay open as far as the client and the server are concerned. Returns

@@ -371,3 +371,63 @@ def test_without_the_setting_the_file_goes_as_it_is(srv, tree):
     r = get(srv, "/static/app.js", headers=[("Accept-Encoding", "gzip, br")])
     assert r.body == (tree / "pub" / "app.js").read_bytes()
     assert r.header("Content-Encoding") is None and r.header("Vary") is None
+
+
+CSS = b"body { color: #333 }\n"
+
+
+@pytest.mark.parametrize("value,status,part", [
+    ("bytes=0-3", 206, (0, 4)),
+    ("bytes=5-", 206, (5, 21)),
+    ("bytes=-3", 206, (18, 21)),
+    ("bytes=7-1000", 206, (7, 21)),
+    ("bytes=21-", 416, None),
+    ("bytes=-0", 416, None),
+    ("bytes=0-1,5-6", 200, None),  # several: sent whole
+    ("bytes=5-2", 200, None),
+    ("lines=1-2", 200, None),
+])
+def test_a_range_of_a_file(srv, value, status, part):
+    with srv.connect() as s:
+        rd = Reader(s)
+        s.sendall(("GET /static/css/site.css HTTP/1.1\r\nHost: t\r\nRange: %s\r\n\r\n"
+                   % value).encode())
+        r = rd.response()
+        s.sendall(b"GET /static/README HTTP/1.1\r\nHost: t\r\n\r\n")
+        assert rd.response().body == b"no extension\n"  # the connection goes on
+    assert r.status == status, r
+    if status == 206:
+        assert r.body == CSS[part[0]:part[1]]
+        assert r.header("Content-Range") == "bytes %d-%d/21" % (part[0], part[1] - 1)
+        assert r.header("Content-Type") == "text/css; charset=utf-8"
+    elif status == 416:
+        assert r.body == b"" and r.header("Content-Length") == "0"
+        assert r.header("Content-Range") == "bytes */21"
+    else:
+        assert r.body == CSS and r.header("Content-Range") is None
+        assert r.header("Accept-Ranges") == "bytes"
+
+
+@pytest.mark.parametrize("if_range,partial", [
+    ('"%x-15"' % 1700000000, True),
+    ('W/"%x-15"' % 1700000000, False),  # a weak tag never matches
+    ('"other"', False),
+    ("Tue, 14 Nov 2023 22:13:20 GMT", True),
+    ("Tue, 14 Nov 2023 22:13:21 GMT", False),
+    ("garbage", False),
+])
+def test_if_range_sends_the_range_only_for_the_same_file(srv, if_range, partial):
+    r = get(srv, "/static/css/site.css", headers=[("Range", "bytes=0-3"), ("If-Range", if_range)])
+    assert (r.status, r.body) == ((206, CSS[:4]) if partial else (200, CSS))
+
+
+def test_a_range_of_a_large_file_and_what_a_range_leaves_alone(srv, tree):
+    big = (tree / "pub" / "big.bin").read_bytes()
+    r = get(srv, "/static/big.bin", headers=[("Range", "bytes=1000000-2999999")])
+    assert r.status == 206 and r.body == big[1000000:3000000]
+    r = get(srv, "/static/big.bin", headers=[("Range", "bytes=-100")])
+    assert r.body == big[-100:]
+    h = get(srv, "/static/css/site.css", method="HEAD", headers=[("Range", "bytes=0-3")])
+    assert h.status == 200 and h.header("Content-Length") == "21"
+    r = get(srv, "/static/css/site.css", headers=[("Range", "bytes=0-3"), ("If-None-Match", "*")])
+    assert r.status == 304

@@ -7,7 +7,8 @@
  *
  * The same bytes as an If-Modified-Since date: one that parses is a time
  * that formats and parses back to itself. As an Accept-Encoding value:
- * read within its bounds (ASan). */
+ * read within its bounds (ASan). As a Range: a range given lies within
+ * the file (the first byte picks its size). */
 #include <assert.h>
 #include <stdint.h>
 #include <string.h>
@@ -40,6 +41,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         assert(srv_http_date_parse(s, sizeof(s), &back) == 0 && back == t);
     }
     (void)srv_static_accepts((const char *)data + 1, size - 1, "gzip");
+    {
+        int64_t off = -1, n = -1, fsize = data[0] * 1000;
+        int r = srv_static_range((const char *)data + 1, size - 1, fsize, &off, &n);
+
+        /* A range given lies within the file and is not empty. */
+        assert(r != 1 || (off >= 0 && n > 0 && off + n <= fsize));
+    }
     cap = 1 + data[0] % sizeof(out);
     k = srv_static_map(m, 3, (const char *)data + 1, size - 1, out, cap);
     if (k < 0)

@@ -2,6 +2,7 @@
  * file a request path maps to, the paths it leaves to the app (every way
  * out of the directory among them), and the Content-Type table. */
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "static/path.h"
@@ -213,4 +214,56 @@ Test(static_path, accept_encoding)
     cr_assert_not(accepts("*, br;q=0", "br"));
     cr_assert(accepts("br;q=0, *", "gzip"));
     cr_assert(accepts("gzip;q=0, gzip", "gzip"), "the last mention counts");
+}
+
+/* srv_static_range on a 100-byte file: 1 with "off+n", -1, or 0. */
+static const char *range(const char *r)
+{
+    static char out[64];
+    int64_t off = -7, n = -7;
+    int k = srv_static_range(r, strlen(r), 100, &off, &n);
+
+    if (k > 0)
+        snprintf(out, sizeof(out), "%lld+%lld", (long long)off, (long long)n);
+    else
+        snprintf(out, sizeof(out), "%d", k);
+    return out;
+}
+
+Test(static_path, one_range_of_bytes)
+{
+    cr_assert_str_eq(range("bytes=0-9"), "0+10");
+    cr_assert_str_eq(range("bytes=0-0"), "0+1");
+    cr_assert_str_eq(range("bytes=90-"), "90+10");
+    cr_assert_str_eq(range("bytes=99-99"), "99+1");
+    cr_assert_str_eq(range("bytes=50-1000"), "50+50", "the last byte is the file's");
+    cr_assert_str_eq(range("bytes=-10"), "90+10");
+    cr_assert_str_eq(range("bytes=-1000"), "0+100");
+    cr_assert_str_eq(range("BYTES=1-2"), "1+2");
+    cr_assert_str_eq(range("bytes=100-"), "-1", "starts past the end: 416");
+    cr_assert_str_eq(range("bytes=100-200"), "-1");
+    cr_assert_str_eq(range("bytes=-0"), "-1");
+    /* Sent whole: another unit, several ranges, or no valid range. */
+    static const char *const whole[] = {
+        "items=0-9",   "bytes=0-1,5-6",
+        "bytes=5-2",   "bytes=",
+        "bytes=-",     "bytes=a-b",
+        "bytes= 0-9",  "bytes=0-9 ",
+        "bytes=0x1-2", "bytes=+1-2",
+        "bytes=1",     "bytes=-1-2",
+        "bytes=0-9,",  "bytes=9999999999999999999-",
+        "bytes",
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof(whole) / sizeof(whole[0]); i++)
+        cr_assert_str_eq(range(whole[i]), "0", "%s", whole[i]);
+}
+
+Test(static_path, a_range_of_an_empty_file_is_unsatisfiable)
+{
+    int64_t off, n;
+
+    cr_assert_eq(srv_static_range("bytes=0-", 8, 0, &off, &n), -1);
+    cr_assert_eq(srv_static_range("bytes=-5", 8, 0, &off, &n), -1);
 }
