@@ -117,6 +117,7 @@ int srv_static_open(srv_static_t *st, const srv_config_t *cfg, int quiet)
     st->mounts = NULL;
     st->n = 0;
     st->precompressed = (int)SRV_CFG_INT(cfg, static_precompressed);
+    st->max_age = SRV_CFG_INT(cfg, static_max_age);
     if (v->nlist == 0)
         return 0;
     st->mounts = srv_calloc(v->nlist, sizeof(*st->mounts));
@@ -332,6 +333,10 @@ int srv_static_answer(const srv_static_t *st, const srv_request_t *v, int is_hea
     if (coding != NULL && !fresh)
         n +=
             (size_t)snprintf(head + n, SRV_STATIC_HEAD_MAX - n, "Content-Encoding: %s\r\n", coding);
+    /* A 304 says what the 200 would (RFC 9110 15.4.5). */
+    if (st->max_age > 0 && a->status != 416)
+        n += (size_t)snprintf(head + n, SRV_STATIC_HEAD_MAX - n,
+                              "Cache-Control: public, max-age=%lld\r\n", (long long)st->max_age);
     if (st->precompressed) /* what is sent depends on Accept-Encoding */
         n += (size_t)snprintf(head + n, SRV_STATIC_HEAD_MAX - n, "Vary: Accept-Encoding\r\n");
     srv_http_date_format(mtime, date);

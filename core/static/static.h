@@ -17,6 +17,7 @@ typedef struct srv_static_s {
     srv_static_mount_t *mounts; /* owned, with the strings they point at */
     size_t n;
     int precompressed; /* static_precompressed: FILE.br, FILE.gz */
+    int64_t max_age;   /* static_max_age: Cache-Control, when above 0 */
 } srv_static_t;
 
 /* Builds the mounts of cfg's `static` items, each directory made

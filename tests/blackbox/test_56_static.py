@@ -431,3 +431,22 @@ def test_a_range_of_a_large_file_and_what_a_range_leaves_alone(srv, tree):
     assert h.status == 200 and h.header("Content-Length") == "21"
     r = get(srv, "/static/css/site.css", headers=[("Range", "bytes=0-3"), ("If-None-Match", "*")])
     assert r.status == 304
+
+
+def test_max_age_is_sent_when_set_and_kept_in_a_304(tree):
+    with Server("--builtin", "echo", "--static", "/s=%s" % (tree / "pub"),
+                "--static-max-age", "3600") as s:
+        r = get(s, "/s/css/site.css")
+        again = get(s, "/s/css/site.css", headers=[("If-None-Match", r.header("ETag"))])
+        part = get(s, "/s/css/site.css", headers=[("Range", "bytes=0-1")])
+        app = get(s, "/s/missing.css")
+    assert r.header("Cache-Control") == "public, max-age=3600"
+    assert again.status == 304 and again.header("Cache-Control") == "public, max-age=3600"
+    assert part.status == 206 and part.header("Cache-Control") == "public, max-age=3600"
+    assert app_answered(app) and app.header("Cache-Control") is None
+    out = run_srv("--builtin", "echo", "--static-max-age", "-1", "--check-config")
+    assert out.returncode == 2 and "static_max_age" in out.stderr, out.stderr
+
+
+def test_no_cache_control_unless_asked(srv):
+    assert get(srv, "/static/css/site.css").header("Cache-Control") is None
