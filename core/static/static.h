@@ -30,9 +30,12 @@ void srv_static_close(srv_static_t *st);
  * srv_config_validate). Returns 0, or -1 with a message in err. */
 int srv_static_check_dirs(const srv_config_t *cfg, char *err, size_t errlen);
 
-/* A response head's room: status line, Date, Content-Type, Last-Modified,
- * ETag and the framing. */
-#define SRV_STATIC_HEAD_MAX 512
+/* A response head's room. The longest head srv_static_answer() writes is
+ * about 500 bytes: the status line (36), Date (37), Content-Type and
+ * Accept-Ranges (68), Content-Range (82), Content-Encoding (24),
+ * Cache-Control (42), Vary (24), Last-Modified (46), ETag (43) and the
+ * framing (SRV_HTTP_FRAMING_MAX, 96). */
+#define SRV_STATIC_HEAD_MAX 1024
 
 typedef struct srv_static_answer_s {
     int status;      /* 200, 206, 304 or 416 */
