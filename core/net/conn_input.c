@@ -7,8 +7,8 @@
 #include <string.h>
 
 #include "app/pool.h"
-#include "platform.h"
 #include "http/chars.h"
+#include "platform.h"
 #include "util/alloc.h"
 #include "util/clock.h"
 #include "util/error.h"
