@@ -43,8 +43,10 @@ class Load:
     get a 200: a connection refused, reset or closed without an answer is
     an error (a client that retried would hide exactly what is tested)."""
 
-    def __init__(self, server, clients=8, per_conn=20, path="/"):
-        self.server, self.per_conn, self.path = server, per_conn, path
+    def __init__(self, server, clients=8, per_conn=20, path="/", body=None):
+        """body: the exact body every answer must have (a file), else
+        prefork_app's JSON, whose pid is noted."""
+        self.server, self.per_conn, self.path, self.body = server, per_conn, path, body
         self.ok = 0
         self.errors = []
         self.pids = set()
@@ -77,9 +79,12 @@ class Load:
                         with self._lock:
                             if r.status != 200:
                                 self.errors.append("status %d" % r.status)
+                            elif self.body is not None and r.body != self.body:
+                                self.errors.append("body %r" % r.body[:60])
                             else:
                                 self.ok += 1
-                                self.pids.add(r.json()["pid"])
+                                if self.body is None:
+                                    self.pids.add(r.json()["pid"])
                         if r.header("Connection", "").lower() == "close":
                             break
             except Exception as e:  # noqa: BLE001 - every failure counts

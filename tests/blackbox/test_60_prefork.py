@@ -314,6 +314,23 @@ def test_hup_under_load_drops_nothing():
         assert seen_new and load.pids & set(first)
 
 
+def test_files_under_load_survive_a_reload_and_recycling(tmp_path):
+    """`static` answers from the loop, without the app: a HUP reload and
+    max_requests (which counts those requests too) still lose none."""
+    (tmp_path / "f.txt").write_bytes(b"a file\n" * 100)
+    with Prefork("--static", "/f=%s" % tmp_path, "--max-requests", "300", workers=2) as srv:
+        first = srv.wait_serving(2)
+        with Load(srv, path="/f/f.txt", body=b"a file\n" * 100) as load:
+            load.wait_ok(200)
+            before = load.ok
+            srv.send_signal(signal.SIGHUP)
+            srv.wait_for_line(r"Reload complete")
+            load.wait_ok(before + 1500, timeout=60)
+        assert load.errors == [], load.errors[:5]
+        assert "max_requests reached" in srv.log()
+        assert not set(srv.worker_pids()) & set(first)
+
+
 def test_workers_log_to_the_error_log_at_its_level(tmp_path):
     errors, path = tmp_path / "error.log", str(tmp_path / "srv.sock")
     with Prefork("--error-logfile", str(errors), "--log-level", "debug", "-b", "unix:" + path,
