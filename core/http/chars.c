@@ -27,6 +27,25 @@ int srv_http_is_token(const char *s, size_t len)
     return 1;
 }
 
+int srv_http_list_next(const char *p, size_t len, size_t *pos, const char **el, size_t *el_len)
+{
+    size_t a = *pos, i = *pos, b;
+
+    if (*pos > len)
+        return 0;
+    while (i < len && p[i] != ',')
+        i++;
+    b = i;
+    while (a < b && (p[a] == ' ' || p[a] == '\t'))
+        a++;
+    while (b > a && (p[b - 1] == ' ' || p[b - 1] == '\t'))
+        b--;
+    *el = p + a;
+    *el_len = b - a;
+    *pos = i + 1; /* past the ',', or past the end */
+    return 1;
+}
+
 int srv_http_ieq(const char *s, size_t len, const char *lit)
 {
     size_t i;

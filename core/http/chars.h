@@ -25,6 +25,13 @@ int srv_http_is_token(const char *s, size_t len);
 /* Case-insensitive comparison of s[0..len) with the lower-case NUL-terminated
  * literal lit. */
 int srv_http_ieq(const char *s, size_t len, const char *lit);
+/* Takes the next element of the comma-separated list p[0..len), from
+ * *pos on (start with 0), with the OWS around it trimmed: returns 1 with
+ * it in *el[0..*el_len) (empty for "a,,b", a trailing ',' or ""), or 0
+ * once the list is over. Each caller decides what an empty element
+ * means (RFC 9110 5.6.1: framing headers refuse it, others skip it). */
+int srv_http_list_next(const char *p, size_t len, size_t *pos, const char **el, size_t *el_len);
+
 /* Value of hex digit c (caller checked SRV_CH_HEX). */
 static inline unsigned srv_http_hexval(unsigned char c)
 {

@@ -201,28 +201,19 @@ typedef int (*list_fn)(const char *p, size_t len, void *arg);
 
 static int for_each_element(const char *p, size_t len, list_fn fn, void *arg)
 {
-    size_t i = 0;
+    size_t pos = 0, n;
+    const char *el;
 
-    for (;;) {
-        size_t a = i, b;
+    while (srv_http_list_next(p, len, &pos, &el, &n)) {
         int rc;
 
-        while (i < len && p[i] != ',')
-            i++;
-        b = i;
-        while (a < b && (p[a] == ' ' || p[a] == '\t'))
-            a++;
-        while (b > a && (p[b - 1] == ' ' || p[b - 1] == '\t'))
-            b--;
-        if (a == b)
+        if (n == 0)
             return -1;
-        rc = fn(p + a, b - a, arg);
+        rc = fn(el, n, arg);
         if (rc != 0)
             return rc;
-        if (i == len)
-            return 0;
-        i++;
     }
+    return 0;
 }
 
 static int connection_element(const char *p, size_t len, void *arg)

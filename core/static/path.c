@@ -152,38 +152,32 @@ int srv_static_map(const srv_static_mount_t *m, size_t n, const char *path, size
 int srv_static_accepts(const char *p, size_t len, const char *coding)
 {
     int named = -1, star = 0;
-    size_t i = 0, j;
+    size_t pos = 0, e, t, j;
+    const char *s;
 
-    while (i < len) {
-        size_t s, e, t;
+    while (srv_http_list_next(p, len, &pos, &s, &e)) {
         int ok = 1;
 
-        while (i < len && (p[i] == ' ' || p[i] == '\t' || p[i] == ','))
-            i++;
-        s = i;
-        while (i < len && p[i] != ',')
-            i++;
-        e = i;
-        for (t = s; t < e && p[t] != ';' && p[t] != ' ' && p[t] != '\t'; t++)
+        for (t = 0; t < e && s[t] != ';' && s[t] != ' ' && s[t] != '\t'; t++)
             ;
         /* Parameters: "q=0", "q=0.0"... refuse; any other q, or none, accepts. */
         for (j = t; j < e; j++) {
             size_t k = j + 1;
 
-            if (p[j] != ';')
+            if (s[j] != ';')
                 continue;
-            while (k < e && (p[k] == ' ' || p[k] == '\t'))
+            while (k < e && (s[k] == ' ' || s[k] == '\t'))
                 k++;
-            if (k + 1 < e && (p[k] | 0x20) == 'q' && p[k + 1] == '=') {
+            if (k + 1 < e && (s[k] | 0x20) == 'q' && s[k + 1] == '=') {
                 ok = 0;
-                for (k += 2; k < e && p[k] != ';'; k++)
-                    if (p[k] >= '1' && p[k] <= '9')
+                for (k += 2; k < e && s[k] != ';'; k++)
+                    if (s[k] >= '1' && s[k] <= '9')
                         ok = 1;
             }
         }
-        if (t - s == 1 && p[s] == '*')
+        if (t == 1 && s[0] == '*')
             star = ok;
-        else if (srv_http_ieq(p + s, t - s, coding))
+        else if (srv_http_ieq(s, t, coding))
             named = ok;
     }
     return named >= 0 ? named : star;

@@ -11,6 +11,7 @@
 #include "http/chars.h"
 #include "http/date.h"
 #include "http/response.h"
+#include "platform.h"
 #include "util/alloc.h"
 #include "util/log.h"
 
@@ -185,35 +186,20 @@ static const srv_str_t *find_header(const srv_request_t *v, const char *lname)
  * entity-tags compared weakly). */
 static int none_match(const srv_str_t *h, const char *etag, size_t elen)
 {
-    size_t i = 0;
+    size_t pos = 0, n;
+    const char *el;
 
-    while (i < h->len) {
-        size_t s, e;
-
-        while (i < h->len && (h->p[i] == ' ' || h->p[i] == '\t' || h->p[i] == ','))
-            i++;
-        s = i;
-        while (i < h->len && h->p[i] != ',')
-            i++;
-        e = i;
-        while (e > s && (h->p[e - 1] == ' ' || h->p[e - 1] == '\t'))
-            e--;
-        if (e - s == 1 && h->p[s] == '*')
+    while (srv_http_list_next(h->p, h->len, &pos, &el, &n)) {
+        if (n == 1 && el[0] == '*')
             return 1;
-        if (e - s > 2 && h->p[s] == 'W' && h->p[s + 1] == '/')
-            s += 2;
-        if (e - s == elen && memcmp(h->p + s, etag, elen) == 0)
+        if (n > 2 && el[0] == 'W' && el[1] == '/') {
+            el += 2;
+            n -= 2;
+        }
+        if (n == elen && memcmp(el, etag, elen) == 0)
             return 1;
     }
     return 0;
-}
-
-static void close_file(int fd)
-{
-    uv_fs_t req;
-
-    uv_fs_close(NULL, &req, fd, NULL);
-    uv_fs_req_cleanup(&req);
 }
 
 /* Opens name if it is a regular file: returns its descriptor with its size
@@ -231,7 +217,7 @@ static int open_regular(const char *name, int64_t *size, int64_t *mtime)
     *mtime = (int64_t)req.statbuf.st_mtim.tv_sec;
     uv_fs_req_cleanup(&req);
     if (r != 0 || (req.statbuf.st_mode & SRV_MODE_TYPE) != SRV_MODE_REGULAR) {
-        close_file(fd);
+        srv_plat_fd_close(fd);
         return -1;
     }
     return fd;
@@ -284,7 +270,7 @@ int srv_static_answer(const srv_static_t *st, const srv_request_t *v, int is_hea
         memcpy(name + nl, codings[i][1], 4);
         zfd = open_regular(name, &zsize, &zmtime);
         if (zfd >= 0) {
-            close_file(fd);
+            srv_plat_fd_close(fd);
             fd = zfd;
             size = zsize;
             mtime = zmtime;
@@ -351,6 +337,6 @@ int srv_static_answer(const srv_static_t *st, const srv_request_t *v, int is_hea
     if (plan.mode == SRV_BODY_LENGTH && !is_head && count > 0)
         a->fd = fd;
     else
-        close_file(fd);
+        srv_plat_fd_close(fd);
     return 1;
 }

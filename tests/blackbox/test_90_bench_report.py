@@ -487,3 +487,16 @@ def test_the_static_profile_has_each_server_send_the_file_its_own_way(tmp_path):
                     assert r.headers["ETag"] == '"%x-%x"' % (int(st.st_mtime), st.st_size)
     finally:
         servers.Running.stop_all()
+
+
+def test_a_static_run_compares_with_nginx_sending_the_file_and_has_no_target_column(tmp_path):
+    stored = os.path.join(ROOT, "bench", "results", "static-e2d4b23")
+    rows = report.summary([("static e2d4b23", json.load(open(os.path.join(stored, "results.json"))))])
+    assert "| static | 10 | 104813 | uwsgi 53367 | 1.96x | 93% | - | 2.08 (0.14) | 8.48 | - |" in rows
+    out = tmp_path / "r"
+    shutil.copytree(stored, out)
+    subprocess.run([sys.executable, COMPARE, "--report", str(out)], check=True,
+                   capture_output=True)
+    md = (out / "results.md").read_text()
+    assert "srv: 93% of nginx sending the same file" in md
+    assert "of nginx `return 200`" not in md

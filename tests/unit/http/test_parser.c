@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "http/chars.h"
 #include "http/parser.h"
 
 #define MAXF 16
@@ -634,4 +635,29 @@ Test(parser, host_values)
         cr_assert(srv_http_host_valid(good[i], strlen(good[i])), "%s should be valid", good[i]);
     for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
         cr_assert_not(srv_http_host_valid(bad[i], strlen(bad[i])), "%s should be invalid", bad[i]);
+}
+
+/* The list walker the parser and `static` share: every element, trimmed,
+ * empty ones included for the caller to judge. */
+Test(chars, list_elements)
+{
+    static const struct {
+        const char *in, *want;
+    } cases[] = {
+        {"a", "[a]"},         {" a ,\tb\t", "[a][b]"},
+        {"a,,b", "[a][][b]"}, {"a,", "[a][]"},
+        {",a", "[][a]"},      {"", "[]"},
+        {"  ", "[]"},         {"W/\"x\", \"y\"", "[W/\"x\"][\"y\"]"},
+    };
+    size_t k;
+
+    for (k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+        char got[64] = "";
+        size_t pos = 0, n, used = 0;
+        const char *el;
+
+        while (srv_http_list_next(cases[k].in, strlen(cases[k].in), &pos, &el, &n))
+            used += (size_t)snprintf(got + used, sizeof(got) - used, "[%.*s]", (int)n, el);
+        cr_assert_str_eq(got, cases[k].want, "%s", cases[k].in);
+    }
 }
