@@ -20,6 +20,12 @@
  *   /noread                answers without reading the body
  *   /file?path=P&offset=O&count=C
  *                          sends (part of) a file with srv_resp_file()
+ *   /made?h=NAME:VALUE&h=...&code=N&size=S&chunks=K
+ *                          status N (200) with those headers and a body that
+ *                          says how many requests this app has answered, to
+ *                          tell an answer of the app from one of `cache`
+ *                          (padded to S bytes, sent in K writes; with
+ *                          fail=1 the handler fails before the last one)
  *   anything else          echo */
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +33,7 @@
 #include <uv.h>
 
 #include "app/builtin.h"
+#include "plat_compiler.h"
 
 static int hexval(char c)
 {
@@ -168,6 +175,72 @@ static int do_file(srv_req_t *req, const srv_request_t *r)
     return rc;
 }
 
+#define MADE_HEADERS_MAX 8
+
+/* /made: see the top of the file. */
+static int do_made(srv_req_t *req, const srv_request_t *r)
+{
+    static srv_atomic_int_t calls;
+    char store[2048], body[64], *pad = NULL;
+    srv_header_t h[MADE_HEADERS_MAX];
+    const char *q = r->query.p, *end = r->query.p + r->query.len;
+    size_t nh = 0, used = 0, n;
+    long long size = qint(r, "size", 0), chunks = qint(r, "chunks", 1), i;
+    int rc;
+
+    while (q < end && nh < MADE_HEADERS_MAX) {
+        const char *amp = memchr(q, '&', (size_t)(end - q)), *e = amp ? amp : end, *v, *colon;
+        char *out = store + used;
+        size_t k = 0;
+
+        for (v = q + 2; e - q > 2 && q[0] == 'h' && q[1] == '=' && v < e;) {
+            if (used + k + 1 >= sizeof(store))
+                return text(req, 400, "headers too long\n");
+            if (*v == '%' && e - v >= 3 && hexval(v[1]) >= 0 && hexval(v[2]) >= 0) {
+                out[k++] = (char)(hexval(v[1]) * 16 + hexval(v[2]));
+                v += 3;
+            } else {
+                out[k++] = *v == '+' ? ' ' : *v;
+                v++;
+            }
+        }
+        colon = k > 0 ? memchr(out, ':', k) : NULL;
+        if (colon != NULL) {
+            h[nh].name.p = out;
+            h[nh].name.len = (size_t)(colon - out);
+            h[nh].value.p = colon + 1;
+            h[nh].value.len = k - h[nh].name.len - 1;
+            nh++;
+            used += k;
+        }
+        q = amp ? amp + 1 : end;
+    }
+    if (size < 0 || size > 16 * 1024 * 1024 || chunks < 1 || chunks > 1000)
+        return text(req, 400, "bad size or chunks\n");
+    n = (size_t)snprintf(body, sizeof(body), "made %d\n", srv_atomic_add(&calls, 1));
+    rc = srv_resp_start(req, (int)qint(r, "code", 200), NULL, h, nh);
+    if (rc != 0)
+        return rc;
+    if ((size_t)size <= n)
+        return srv_resp_write(req, body, n, SRV_RESP_LAST);
+    pad = malloc((size_t)size);
+    if (pad == NULL)
+        return SRV_ENOMEM;
+    memset(pad, '.', (size_t)size);
+    memcpy(pad, body, n);
+    for (i = 0, rc = 0; i < chunks && rc == 0; i++) {
+        size_t from = (size_t)(size * i / chunks), to = (size_t)(size * (i + 1) / chunks);
+
+        if (i + 1 == chunks && qint(r, "fail", 0)) {
+            rc = SRV_EAPP;
+            break;
+        }
+        rc = srv_resp_write(req, pad + from, to - from, i + 1 == chunks ? SRV_RESP_LAST : 0);
+    }
+    free(pad);
+    return rc;
+}
+
 int srv__builtin_test(void *data, srv_req_t *req)
 {
     const srv_request_t *r = srv_req_request(req);
@@ -262,5 +335,7 @@ int srv__builtin_test(void *data, srv_req_t *req)
         return text(req, 200, "ignored the body\n");
     if (path_is(r, "/file"))
         return do_file(req, r);
+    if (path_is(r, "/made"))
+        return do_made(req, r);
     return srv__builtin_echo(data, req);
 }

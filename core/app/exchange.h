@@ -32,6 +32,7 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "cache/cache.h"
 #include "http/parser.h"
 #include "http/response.h"
 #include "plat_compiler.h"
@@ -43,12 +44,16 @@ typedef struct srv_worker_s srv_worker_t;
 typedef struct srv_conn_s srv_conn_t;
 typedef struct srv_pool_thread_s srv_pool_thread_t;
 
-/* A piece of response output: bytes in data[], or a range of a file. */
+/* A piece of response output: bytes in data[] (or at ext), or a range
+ * of a file. */
 typedef struct srv_oblock_s {
     srv_list_t link;
-    size_t len;       /* bytes in data[] */
-    size_t off;       /* bytes of data[] already written (loop) */
-    size_t cap;       /* bytes allocated for data[] */
+    size_t len;                  /* bytes in data[] (or at ext) */
+    size_t off;                  /* bytes of them already written (loop) */
+    size_t cap;                  /* bytes allocated for data[] */
+    const char *ext;             /* NULL, or bytes the block borrows instead of data[] */
+    void (*ext_done)(void *arg); /* called with ext_arg when the block is freed */
+    void *ext_arg;
     int app;          /* made by the app: counted in out_bytes */
     int file_fd;      /* -1, or a file to send (owned: closed with the block) */
     int64_t file_off; /* next byte of the file to send */
@@ -58,8 +63,14 @@ typedef struct srv_oblock_s {
 
 /* Allocates a block with room for cap bytes; NULL when out of memory. */
 srv_oblock_t *srv_oblock_new(size_t cap);
-/* Frees a block (and closes its file). */
+/* Frees a block (and closes its file, or lets go of what it borrowed). */
 void srv_oblock_free(srv_oblock_t *b);
+
+/* The bytes of a memory block. */
+static inline const char *srv_oblock_bytes(const srv_oblock_t *b)
+{
+    return b->ext != NULL ? b->ext : b->data;
+}
 
 /* Decoded request body bytes on their way from the loop to the app. */
 typedef struct srv_ring_s {
@@ -105,6 +116,8 @@ struct srv_req_s {
     srv_buf_t headbuf; /* owned copy of the head bytes the slices point into */
     int is_head_method;
     int client_keepalive; /* the request allows the connection to stay */
+    int cache_store;      /* `cache` may keep the response */
+    int cache_unsafe;     /* `cache` is on and the method is unsafe: the release drops its URL */
     int64_t start_sec;    /* wall clock when the head was complete */
     int32_t start_usec;
     uint64_t start_ms; /* loop clock, same moment */
@@ -120,7 +133,10 @@ struct srv_req_s {
     int direct_off;  /* direct was seen cleared: no need to look again */
     srv_list_t late; /* a small last write's blocks, for the release (resp_out.c) */
     size_t late_bytes;
-    int load_dropped;       /* srv__pool_job_ending() ran for this job */
+    int load_dropped; /* srv__pool_job_ending() ran for this job */
+    /* The response, captured for `cache` (owned; the loop takes it once
+     * the exchange is released). */
+    srv_cache_entry_t *cache_entry;
     int64_t body_sent;      /* body bytes accepted from the app */
     int64_t length_hint;    /* srv_resp_length_hint(), or -1 */
     int close_after;        /* the response must end with a close (app side) */

@@ -184,6 +184,27 @@ static void capture_log_headers(srv_req_t *x, const srv_header_t *h, size_t n)
     x->nlog_hdrs = k;
 }
 
+/* Stops capturing the response for `cache`: it is not to be kept. */
+static void cache_drop(srv_req_t *x)
+{
+    srv_cache_entry_free(x->cache_entry);
+    x->cache_entry = NULL;
+}
+
+/* Starts capturing the response for `cache` if the request allows it and
+ * the app marked the response for a shared cache. */
+static void cache_start(srv_req_t *x, int status, const char *reason, const srv_header_t *h,
+                        size_t n)
+{
+    int64_t life, age;
+
+    cache_drop(x);
+    if (!x->cache_store || (life = srv_cache_lifetime(status, h, n, &age)) < 0)
+        return;
+    x->cache_entry =
+        srv_cache_capture_start(&x->view, status, reason, h, n, life, age, x->w->cache_entry_max);
+}
+
 int srv_resp_start(srv_req_t *x, int status, const char *reason, const srv_header_t *headers,
                    size_t nheaders)
 {
@@ -244,6 +265,7 @@ int srv_resp_start(srv_req_t *x, int status, const char *reason, const srv_heade
         hb->len += srv_http_put_date_line(hb->data + hb->len);
     }
     capture_log_headers(x, headers, nheaders);
+    cache_start(x, status, reason, headers, nheaders);
     x->status = status;
     x->length_hint = -1;
     x->resp = R_STARTED;
@@ -322,6 +344,7 @@ int srv_resp_write(srv_req_t *x, const void *data, size_t len, int flags)
         uint64_t room = (uint64_t)(x->plan.content_length - x->body_sent);
 
         if (len > room) {
+            cache_drop(x);
             if (!x->close_after)
                 srv_log_warn("app wrote more than its Content-Length (%lld); the rest is dropped",
                              (long long)x->plan.content_length);
@@ -329,6 +352,7 @@ int srv_resp_write(srv_req_t *x, const void *data, size_t len, int flags)
             len = (size_t)room;
         }
         if (last && x->body_sent + (int64_t)len < x->plan.content_length) {
+            cache_drop(x);
             srv_log_warn("app wrote %lld bytes of its Content-Length of %lld; closing",
                          (long long)(x->body_sent + (int64_t)len),
                          (long long)x->plan.content_length);
@@ -364,6 +388,8 @@ int srv_resp_write(srv_req_t *x, const void *data, size_t len, int flags)
         hold = HOLD_WATCHED;
     else
         hold = HOLD_NONE;
+    if (x->cache_entry != NULL && srv_cache_capture_body(x->cache_entry, data, len) != 0)
+        cache_drop(x);
     x->body_sent += (int64_t)len;
     x->log_body_bytes += (int64_t)len;
     rc = srv__resp_send(x, pre, prelen, data, len, suf, suflen, hold);
@@ -390,6 +416,7 @@ int srv_resp_file(srv_req_t *x, int fd, int64_t offset, int64_t count)
         return SRV_ESTATE;
     if (offset < 0)
         return SRV_EINVAL;
+    cache_drop(x); /* a file is sent from disk, not kept */
     rc = srv_plat_fd_size(fd, &size);
     if (rc != 0)
         return rc;
@@ -510,6 +537,9 @@ void srv__req_complete(srv_req_t *x, int rc)
         x->close_after = 1;
     }
 
+    /* Only a whole response, as the app meant it, is kept. */
+    if (x->cache_entry != NULL && (rc != 0 || x->resp != R_DONE))
+        cache_drop(x);
     srv__resp_write_late(x);
     x->log_status = x->resp != R_NONE ? x->status : 0;
     uv_mutex_lock(&w->lock);
@@ -524,7 +554,8 @@ void srv__req_complete(srv_req_t *x, int rc)
      * connection stays open with nothing else to do: the loop only has to
      * note the end, which it does when it wakes for the client's next
      * request (exchange.h). Waking it now costs a context switch. */
-    if (x->direct && !x->loop_close && !srv_atomic_load(&x->loop_waits))
+    if (x->direct && !x->loop_close && !srv_atomic_load(&x->loop_waits) && x->cache_entry == NULL &&
+        !x->cache_unsafe)
         send = 0;
     uv_mutex_unlock(&w->lock);
     if (send)

@@ -36,6 +36,8 @@ srv_oblock_t *srv_oblock_new(size_t cap)
     b->len = 0;
     b->off = 0;
     b->cap = cap;
+    b->ext = NULL;
+    b->ext_done = NULL;
     b->app = 0;
     b->file_fd = -1;
     b->file_off = 0;
@@ -47,6 +49,8 @@ void srv_oblock_free(srv_oblock_t *b)
 {
     if (b->file_fd >= 0)
         srv_plat_fd_close(b->file_fd);
+    if (b->ext_done != NULL)
+        b->ext_done(b->ext_arg);
     srv_free(b);
 }
 

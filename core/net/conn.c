@@ -36,6 +36,7 @@ static void conn_free(srv_conn_t *c)
     srv_free(c->x.ring.data);
     srv_free(c->x.log_hdrs);
     srv_free(c->x.log_hdr_store);
+    srv_cache_entry_free(c->x.cache_entry);
     srv_free(c->hdrs);
     srv_free(c);
 }
@@ -329,6 +330,22 @@ static void queue_continue(srv_conn_t *c)
     srv_list_push_tail(&c->wq, &b->link);
 }
 
+/* What a released exchange tells `cache`: a response to keep, or an
+ * unsafe request that changed what its URL names (RFC 9111 4.4: on a
+ * non-error status). */
+static void note_cache(srv_conn_t *c)
+{
+    srv_worker_t *w = c->w;
+    srv_req_t *x = &c->x;
+
+    if (x->cache_unsafe && x->status >= 200 && x->status < 400)
+        srv_cache_invalidate(w->cache, &x->view);
+    if (x->cache_entry != NULL) {
+        srv_cache_insert(w->cache, x->cache_entry, uv_now(&w->loop));
+        x->cache_entry = NULL;
+    }
+}
+
 void srv__conn_on_app(srv_conn_t *c, unsigned events, unsigned state)
 {
     if (state & X_RELEASED) {
@@ -336,6 +353,8 @@ void srv__conn_on_app(srv_conn_t *c, unsigned events, unsigned state)
             c->w->in_app--;
         c->app_busy = 0;
         c->x.thread = NULL;
+        if (c->w->cache != NULL)
+            note_cache(c);
     }
     if (c->state == SRV_CS_CLOSED) {
         free_blocks(&c->wq);

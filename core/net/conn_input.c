@@ -239,6 +239,8 @@ static void reset_exchange(srv_conn_t *c)
     x->nlog_hdrs = 0;
     x->log_body_bytes = 0;
     x->log_status = 0;
+    x->cache_store = 0;
+    x->cache_unsafe = 0;
     x->plan.keep_alive = 0;
     x->events = 0;
     x->state = 0;
@@ -290,6 +292,20 @@ static int ready_for_app(srv_conn_t *c)
  * memory rather than sent with sendfile after the head (a second syscall
  * and packet). */
 #define SRV_STATIC_INLINE_MAX (16 * 1024)
+
+/* Sends what the loop queued on c->wq to answer the request itself; the
+ * exchange then ends as one the app released (srv__conn_output_idle). */
+static void send_loop_answer(srv_conn_t *c, int status, int64_t body_bytes, int keep_alive)
+{
+    c->x.log_status = status;
+    c->x.log_body_bytes = body_bytes;
+    if (!keep_alive)
+        c->close_after = 1;
+    c->state = SRV_CS_APP;
+    srv__conn_refresh_timeout(c, 1);
+    srv__conn_update_reading(c);
+    srv__conn_write_pump(c);
+}
 
 /* Answers a request without a body from `static` if it names a file
  * there: the loop writes the head and the file, and the exchange ends as
@@ -345,14 +361,51 @@ static int answer_static(srv_conn_t *c)
         fb->file_left = a.size;
         srv_list_push_tail(&c->wq, &fb->link);
     }
-    x->log_status = a.status;
-    x->log_body_bytes = a.fd >= 0 ? a.size : 0;
-    if (!a.keep_alive)
-        c->close_after = 1;
-    c->state = SRV_CS_APP;
-    srv__conn_refresh_timeout(c, 1);
-    srv__conn_update_reading(c);
-    srv__conn_write_pump(c);
+    send_loop_answer(c, a.status, a.fd >= 0 ? a.size : 0, a.keep_alive);
+    return 1;
+}
+
+/* Answers a GET or HEAD without a body from `cache` if it holds a fresh
+ * response for it, as answer_static does; else notes whether the app's
+ * response may be kept. Returns 0 to leave the request to the app. */
+static int answer_cached(srv_conn_t *c)
+{
+    srv_worker_t *w = c->w;
+    srv_req_t *x = &c->x;
+    srv_cache_entry_t *e;
+    srv_cache_answer_t a;
+    srv_oblock_t *hb, *bb = NULL;
+    int64_t max_age;
+    uint64_t now = uv_now(&w->loop);
+    unsigned bits = srv_cache_request(&x->view, &max_age);
+
+    x->cache_store = (bits & SRV_CACHE_STORE) != 0;
+    if (!(bits & SRV_CACHE_LOOKUP) ||
+        (e = srv_cache_lookup(w->cache, &x->view, max_age, now)) == NULL)
+        return 0;
+    hb = srv_oblock_new(srv_cache_head_max(e));
+    if (hb == NULL)
+        return 0; /* the app answers */
+    srv_cache_answer(e, &x->view, x->is_head_method,
+                     x->client_keepalive && w->keepalive_on && !w->stopping, now, hb->data, &a);
+    hb->len = a.head_len;
+    if (a.body != NULL) {
+        /* The body goes out from the entry, which stays until it is sent. */
+        bb = srv_oblock_new(0);
+        if (bb == NULL) {
+            srv_oblock_free(hb);
+            return 0;
+        }
+        bb->ext = a.body;
+        bb->len = (size_t)a.body_bytes;
+        bb->ext_done = srv_cache_entry_release;
+        bb->ext_arg = e;
+        srv_cache_entry_hold(e);
+    }
+    srv_list_push_tail(&c->wq, &hb->link);
+    if (bb != NULL)
+        srv_list_push_tail(&c->wq, &bb->link);
+    send_loop_answer(c, a.status, a.body_bytes, a.keep_alive);
     return 1;
 }
 
@@ -374,6 +427,8 @@ static void start_request(srv_conn_t *c, size_t head_len)
         srv__conn_send_error(c, 400, "contradictory scheme headers");
         return;
     }
+    if (w->cache != NULL)
+        x->cache_unsafe = srv_cache_method_unsafe(x->view.method.p, x->view.method.len);
     if (h->flags & SRV_HEAD_CHUNKED) {
         c->body_kind = SRV_BODY_CHUNKED_;
         srv_chunked_init(&c->chunked, (uint64_t)w->max_body, SRV_CHUNK_LINE_MAX, SRV_TRAILERS_MAX);
@@ -390,7 +445,7 @@ static void start_request(srv_conn_t *c, size_t head_len)
         cap = (uint64_t)h->content_length < w->body_buffer ? (size_t)h->content_length
                                                            : w->body_buffer;
     } else {
-        if (w->statics.n == 0 || !answer_static(c))
+        if ((w->statics.n == 0 || !answer_static(c)) && (w->cache == NULL || !answer_cached(c)))
             dispatch(c);
         return;
     }

@@ -145,7 +145,8 @@ void srv__conn_write_pump(srv_conn_t *c)
 
             if (m->file_fd >= 0)
                 break;
-            c->wbufs[nbufs++] = uv_buf_init(m->data + m->off, (unsigned)(m->len - m->off));
+            c->wbufs[nbufs++] =
+                uv_buf_init((char *)srv_oblock_bytes(m) + m->off, (unsigned)(m->len - m->off));
             total += m->len - m->off;
         }
         w = uv_try_write(&c->h.stream, c->wbufs, (unsigned)nbufs);
@@ -169,7 +170,8 @@ void srv__conn_write_pump(srv_conn_t *c)
 
             if (m->file_fd >= 0)
                 break;
-            c->wbufs[nbufs++] = uv_buf_init(m->data + m->off, (unsigned)(m->len - m->off));
+            c->wbufs[nbufs++] =
+                uv_buf_init((char *)srv_oblock_bytes(m) + m->off, (unsigned)(m->len - m->off));
             c->wflight_bytes += m->len - m->off;
             srv_list_unlink(&m->link);
             srv_list_push_tail(&c->wflight, &m->link);

@@ -593,6 +593,14 @@ int srv_worker_create(srv_worker_t **out, const srv_config_t *cfg, const srv_app
     rc = srv_static_open(&w->statics, cfg, w->env.self != 0);
     if (rc != 0)
         goto fail;
+    if (SRV_CFG_INT(cfg, cache) > 0) {
+        w->cache = srv_cache_new((size_t)SRV_CFG_INT(cfg, cache));
+        if (w->cache == NULL) {
+            rc = SRV_ENOMEM;
+            goto fail;
+        }
+        w->cache_entry_max = srv_cache_entry_max(w->cache);
+    }
     w->listeners = srv_calloc(nsocks ? nsocks : 1, sizeof(srv_listener_t));
     if (w->listeners == NULL) {
         rc = SRV_ENOMEM;
@@ -682,6 +690,7 @@ void srv_worker_destroy(srv_worker_t *w)
     }
     srv_accesslog_close(w->accesslog);
     srv_static_close(&w->statics);
+    srv_cache_free(w->cache);
     srv_free(w->proxies);
     srv_free(w->listeners);
     if (!w->stuck)

@@ -14,6 +14,7 @@
 #include "config/config.h"
 #include "http/parser.h"
 #include "srv.h"
+#include "cache/cache.h"
 #include "util/accesslog.h"
 #include "server/slots.h"
 #include "static/static.h"
@@ -137,11 +138,12 @@ struct srv_worker_s {
 
     /* Exchange state shared between the loop and the app threads. */
     uv_mutex_t lock;
-    srv_list_t notify_q; /* srv_req_t with events for the loop */
-    srv_list_t held;     /* srv_req_t whose output waits for their release */
-    uv_cond_t wrote;     /* an app thread's write to a socket ended (X_WRITE_WAIT) */
-    int direct_send;     /* the platform lets app threads write to sockets (read-only) */
-    int stopping_shared; /* app threads read it to close after a response */
+    srv_list_t notify_q;    /* srv_req_t with events for the loop */
+    srv_list_t held;        /* srv_req_t whose output waits for their release */
+    uv_cond_t wrote;        /* an app thread's write to a socket ended (X_WRITE_WAIT) */
+    int direct_send;        /* the platform lets app threads write to sockets (read-only) */
+    size_t cache_entry_max; /* the largest response `cache` keeps (read-only) */
+    int stopping_shared;    /* app threads read it to close after a response */
 
     /* Set from any thread or a signal handler, then notify is sent. */
     srv_atomic_int_t stop_mode; /* 0, 1 graceful, 2 now */
@@ -162,6 +164,7 @@ struct srv_worker_s {
     uint64_t idle_grace_until;  /* when stopping, idle keep-alive connections close then */
     srv_accesslog_t *accesslog; /* owned; NULL when off */
     srv_static_t statics;       /* `static` mounts */
+    srv_cache_t *cache;         /* owned; NULL when `cache` is off */
     uint64_t nrequests;
     int app_inited;
     int stuck; /* app threads did not return: leave them and the memory */

@@ -10,6 +10,7 @@
 
 #include "http/chars.h"
 #include "http/date.h"
+#include "http/fields.h"
 #include "http/response.h"
 #include "platform.h"
 #include "util/alloc.h"
@@ -174,32 +175,7 @@ void srv_static_close(srv_static_t *st)
 
 static const srv_str_t *find_header(const srv_request_t *v, const char *lname)
 {
-    size_t i;
-
-    for (i = 0; i < v->nheaders; i++)
-        if (srv_http_ieq(v->headers[i].name.p, v->headers[i].name.len, lname))
-            return &v->headers[i].value;
-    return NULL;
-}
-
-/* If-None-Match against etag (RFC 9110 13.1.2: "*", or a list of
- * entity-tags compared weakly). */
-static int none_match(const srv_str_t *h, const char *etag, size_t elen)
-{
-    size_t pos = 0, n;
-    const char *el;
-
-    while (srv_http_list_next(h->p, h->len, &pos, &el, &n)) {
-        if (n == 1 && el[0] == '*')
-            return 1;
-        if (n > 2 && el[0] == 'W' && el[1] == '/') {
-            el += 2;
-            n -= 2;
-        }
-        if (n == elen && memcmp(el, etag, elen) == 0)
-            return 1;
-    }
-    return 0;
+    return srv_http_find_field(v->headers, v->nheaders, lname);
 }
 
 /* Opens name if it is a regular file: returns its descriptor with its size
@@ -243,12 +219,12 @@ int srv_static_answer(const srv_static_t *st, const srv_request_t *v, int is_hea
 {
     static const char *const codings[2][2] = {{"br", ".br"}, {"gzip", ".gz"}};
     char name[SRV_STATIC_NAME_MAX], etag[40], date[SRV_HTTP_DATE_LEN];
-    const srv_str_t *inm, *ims, *ae, *rg;
+    const srv_str_t *ae, *rg;
     const char *type, *coding = NULL, *reason;
     srv_http_plan_t plan;
-    int64_t size, mtime, since, off = 0, count;
+    int64_t size, mtime, off = 0, count;
     size_t n = 0, elen, nl, i;
-    int fd, fresh = 0;
+    int fd, fresh;
 
     if (st->n == 0 || (!is_head && !(v->method.len == 3 && memcmp(v->method.p, "GET", 3) == 0)))
         return 0;
@@ -281,12 +257,7 @@ int srv_static_answer(const srv_static_t *st, const srv_request_t *v, int is_hea
     /* A strong validator from what nginx uses: modification time and size. */
     elen = (size_t)snprintf(etag, sizeof(etag), "\"%llx-%llx\"", (unsigned long long)mtime,
                             (unsigned long long)size);
-    inm = find_header(v, "if-none-match");
-    ims = find_header(v, "if-modified-since");
-    if (inm != NULL)
-        fresh = none_match(inm, etag, elen);
-    else if (ims != NULL && srv_http_date_parse(ims->p, ims->len, &since) == 0)
-        fresh = mtime <= since;
+    fresh = srv_http_not_modified(v->headers, v->nheaders, etag, elen, mtime);
 
     a->status = fresh ? 304 : 200;
     count = size;

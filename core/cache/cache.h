@@ -1,0 +1,89 @@
+/* cache.h: `cache`: responses the app marks for a shared cache, kept in
+ * the worker's memory and sent again by the loop thread without Python
+ * (DESIGN.md: requests the loop can answer itself).
+ *
+ * Threads. An app thread captures its response into an entry of its own
+ * (srv_cache_capture_*), which no other thread sees until the exchange
+ * is released; the loop thread then stores it. Only the loop thread
+ * touches the store: no lock. Each worker has its own store. */
+#ifndef SRV_CACHE_CACHE_H
+#define SRV_CACHE_CACHE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cache/policy.h"
+#include "srv.h"
+
+typedef struct srv_cache_s srv_cache_t;
+typedef struct srv_cache_entry_s srv_cache_entry_t;
+
+/* A store of at most cap bytes, which keeps no entry over cap / 8.
+ * Returns NULL when out of memory. */
+srv_cache_t *srv_cache_new(size_t cap);
+/* Frees the store and its entries. */
+void srv_cache_free(srv_cache_t *c);
+/* The largest entry it keeps (read-only: any thread). */
+size_t srv_cache_entry_max(const srv_cache_t *c);
+
+/* ---- Capture: the app thread that answers v ---- */
+
+/* Starts an entry for the response the app starts with status, reason
+ * and its headers (as it gave them), to be kept for lifetime seconds from
+ * now (srv_cache_lifetime, which also gave age). The entry copies what it
+ * needs. Returns NULL when the response cannot be stored (it varies on
+ * a header the request has twice, or it is already over max bytes) or
+ * when out of memory. */
+srv_cache_entry_t *srv_cache_capture_start(const srv_request_t *v, int status, const char *reason,
+                                           const srv_header_t *h, size_t n, int64_t lifetime,
+                                           int64_t age, size_t max);
+/* Adds body bytes. Returns 0, or -1 when the entry grows over its max or
+ * memory runs out: the caller frees it. */
+int srv_cache_capture_body(srv_cache_entry_t *e, const void *data, size_t len);
+/* Frees an entry that was never stored (NULL is fine). */
+void srv_cache_entry_free(srv_cache_entry_t *e);
+
+/* ---- The store: the loop thread ---- */
+
+/* Stores e (owned by the store from now on), stored at now_ms (loop
+ * clock), replacing the entry of the same URI and varied values. */
+void srv_cache_insert(srv_cache_t *c, srv_cache_entry_t *e, uint64_t now_ms);
+/* The fresh entry that answers v, not older than max_age seconds unless
+ * max_age is -1, or NULL. Expired entries it meets are dropped. The entry
+ * stays the store's: hold it to keep it past the next call. */
+srv_cache_entry_t *srv_cache_lookup(srv_cache_t *c, const srv_request_t *v, int64_t max_age,
+                                    uint64_t now_ms);
+/* Keeps e alive until a matching release, even if the store drops it
+ * meanwhile (an answer that sends its body). */
+void srv_cache_entry_hold(srv_cache_entry_t *e);
+/* Lets go of a hold (entry is an srv_cache_entry_t *); the last one frees
+ * the entry. */
+void srv_cache_entry_release(void *entry);
+/* Drops every entry for v's URI. */
+void srv_cache_invalidate(srv_cache_t *c, const srv_request_t *v);
+/* Entries and bytes held (for tests and logs). */
+size_t srv_cache_count(const srv_cache_t *c);
+size_t srv_cache_bytes(const srv_cache_t *c);
+
+/* ---- Answering from an entry: the loop thread ---- */
+
+typedef struct srv_cache_answer_s {
+    int status;         /* the stored one, or 304 */
+    size_t head_len;    /* bytes of head written */
+    const char *body;   /* NULL, or the body to send after the head (the entry's) */
+    int64_t body_bytes; /* its length */
+    int keep_alive;     /* the head promised to keep the connection */
+} srv_cache_answer_t;
+
+/* The most bytes of head srv_cache_answer() writes for e. */
+size_t srv_cache_head_max(const srv_cache_entry_t *e);
+/* Writes the head of the response to v from e into dst: the stored head
+ * with Age and the framing, and points at the body to send (none for
+ * HEAD); or a 304 when v's If-None-Match or If-Modified-Since holds for a
+ * stored 200.
+ * keep_alive: the connection may stay open as far as the client and the
+ * server are concerned. */
+void srv_cache_answer(const srv_cache_entry_t *e, const srv_request_t *v, int is_head,
+                      int keep_alive, uint64_t now_ms, char *dst, srv_cache_answer_t *a);
+
+#endif

@@ -1,0 +1,50 @@
+/* policy.h: `cache`: which requests the loop may answer from its cache,
+ * and which responses it may keep, by the rules of a shared cache (RFC
+ * 9111). Pure code: no I/O, no allocation, no OS.
+ *
+ * srv keeps a response only when the app says that a shared cache may:
+ * `s-maxage`, or `public` with `max-age`. A bare `max-age` often guards a
+ * page meant for one user's browser, and a cache may always decline to
+ * store (RFC 9111 3). */
+#ifndef SRV_CACHE_POLICY_H
+#define SRV_CACHE_POLICY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "srv.h"
+
+/* The most headers a stored response may vary on. */
+#define SRV_CACHE_VARY_MAX 8
+
+enum {
+    SRV_CACHE_LOOKUP = 1, /* a fresh stored response may answer the request */
+    SRV_CACHE_STORE = 2   /* the app's response to it may be stored */
+};
+
+/* What the cache may do for request v: SRV_CACHE_* bits. GET may do
+ * both, HEAD only LOOKUP, other methods neither. A request with
+ * Authorization does neither; "Cache-Control: no-store" neither;
+ * "no-cache" (or "Pragma: no-cache" without Cache-Control) and
+ * "max-age=0" only STORE. *max_age is the request's max-age in seconds
+ * (the oldest stored response it accepts), or -1 for none. */
+unsigned srv_cache_request(const srv_request_t *v, int64_t *max_age);
+
+/* Nonzero for a method a cache must treat as unsafe: a non-error response
+ * to it invalidates the stored responses for its URI (RFC 9111 4.4). */
+int srv_cache_method_unsafe(const char *m, size_t len);
+
+/* How long, in seconds, a shared cache may keep a response with this
+ * status and these headers (the app's, as it gave them): s-maxage, else
+ * max-age with public, less the response's own Age. Returns -1 when it
+ * must not be stored: a status that is not cacheable by default, no such
+ * lifetime, no-store, no-cache, private, a directive given twice or with a
+ * bad value, Set-Cookie, "Vary: *", more than SRV_CACHE_VARY_MAX varied
+ * headers, or a lifetime already over. *age gets the response's Age. */
+int64_t srv_cache_lifetime(int status, const srv_header_t *h, size_t n, int64_t *age);
+
+/* Reads delta-seconds (RFC 9111 1.2.2): 1*DIGIT, capped at 2^31. Returns
+ * 0 with the value in *out, or -1. */
+int srv_cache_delta_seconds(const char *p, size_t len, int64_t *out);
+
+#endif

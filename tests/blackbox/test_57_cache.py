@@ -1,0 +1,347 @@
+"""`cache`: responses the app marks for a shared cache, answered again by
+the loop thread without the app. The app is the built-in test app's /made
+route: it sends the headers the URL asks for and a body that counts the
+requests it answered ("made N"), so a response tells whether the app or
+the cache answered."""
+import os
+import time
+import urllib.parse
+import zlib
+
+import pytest
+
+from srvtest import (SLOW, WRAPPER, ConnClosed, Reader, Server, get, request, run_srv,
+                     wait_until)
+
+needs_python = pytest.mark.skipif(WRAPPER != [], reason="a WSGI app needs the Linux build")
+
+
+def made(*headers, **params):
+    """The /made URL that answers with these "Name: value" headers. It
+    names the test too, so that tests on one server share no copies."""
+    q = ["h=" + urllib.parse.quote(h.replace(": ", ":", 1), safe=":") for h in headers]
+    q += ["%s=%s" % kv for kv in sorted(params.items())]
+    test = os.environ.get("PYTEST_CURRENT_TEST", "").split(" ")[0]
+    q.append("t=%08x" % zlib.crc32(test.encode()))
+    return "/made?" + "&".join(q)
+
+
+SHARED = "Cache-Control: public, max-age=60"
+
+
+class Client:
+    """One keep-alive connection: each request waits for its response, so
+    a response the app made is in the cache before the next request."""
+
+    def __init__(self, server):
+        self.sock = server.connect()
+        self.rd = Reader(self.sock)
+
+    def get(self, path, headers=(), method="GET", body=None, version="1.1"):
+        lines = ["%s %s HTTP/%s" % (method, path, version), "Host: test"]
+        lines += ["%s: %s" % h for h in headers]
+        if body is not None:
+            lines.append("Content-Length: %d" % len(body))
+        self.sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + (body or b""))
+        return self.rd.response(head=(method == "HEAD"))
+
+    def close(self):
+        self.sock.close()
+
+
+@pytest.fixture(scope="module")
+def srv():
+    with Server("--builtin", "test", "--cache", "1m") as s:
+        yield s
+
+
+@pytest.fixture
+def client(srv):
+    c = Client(srv)
+    yield c
+    c.close()
+
+
+def body_of(r):
+    return r.body.split(b"\n", 1)[0]
+
+
+def test_a_marked_response_is_answered_again_without_the_app(client):
+    url = made(SHARED, "X-Tag: one", size=3000)
+    first = client.get(url)
+    assert first.status == 200 and body_of(first).startswith(b"made ")
+    assert first.header("Age") is None
+    again = client.get(url)
+    assert again.status == 200
+    assert again.body == first.body, "the app answered again"
+    assert again.header("Age") == "0"
+    assert again.header("X-Tag") == "one"
+    assert again.header("Cache-Control") == "public, max-age=60"
+    assert again.header("Date") == first.header("Date"), "the Date of the origin"
+    assert again.header("Content-Length") == "3000"
+    assert len(again.header_all("Date")) == 1
+
+
+def test_without_cache_the_app_answers_every_time():
+    with Server("--builtin", "test") as s:
+        c = Client(s)
+        url = made(SHARED)
+        assert c.get(url).body != c.get(url).body
+        c.close()
+
+
+def test_a_streamed_response_is_kept_whole(client):
+    url = made("Cache-Control: s-maxage=60", size=100000, chunks=7)
+    first = client.get(url)
+    assert first.header("Transfer-Encoding") == "chunked"
+    again = client.get(url)
+    assert again.header("Transfer-Encoding") is None
+    assert again.header("Content-Length") == "100000"
+    assert again.body == first.body
+
+
+@pytest.mark.parametrize("headers", [
+    (),
+    ("Cache-Control: max-age=60",),
+    ("Cache-Control: public",),
+    ("Cache-Control: s-maxage=60, private",),
+    ("Cache-Control: s-maxage=60, no-store",),
+    ("Cache-Control: s-maxage=60, no-cache",),
+    ("Cache-Control: s-maxage=60, s-maxage=70",),
+    ("Cache-Control: s-maxage=60", "Set-Cookie: id=1"),
+    ("Cache-Control: s-maxage=60", "Vary: *"),
+    ("Cache-Control: s-maxage=60", "Age: 60"),
+])
+def test_what_is_not_marked_for_a_shared_cache_is_not_kept(client, headers):
+    url = made(*headers)
+    assert client.get(url).body != client.get(url).body
+
+
+@pytest.mark.parametrize("code", [201, 302, 500])
+def test_statuses_that_are_not_cacheable_by_default_are_not_kept(client, code):
+    url = made("Cache-Control: s-maxage=60", code=code)
+    first = client.get(url)
+    assert first.status == code
+    assert client.get(url).body != first.body
+
+
+def test_a_404_is_kept(client):
+    url = made("Cache-Control: s-maxage=60", code=404)
+    first = client.get(url)
+    assert first.status == 404
+    again = client.get(url)
+    assert (again.status, again.body) == (404, first.body)
+
+
+def test_requests_that_must_not_use_the_cache_reach_the_app(client):
+    url = made(SHARED)
+    kept = client.get(url).body
+    for h in [("Authorization", "Basic dXNlcjpwdw=="), ("Cache-Control", "no-store")]:
+        r = client.get(url, headers=[h])
+        assert r.body != kept, h
+        assert r.header("Age") is None
+    assert client.get(url).body == kept, "an Authorization or no-store answer is not kept"
+
+
+def test_no_cache_from_the_client_refreshes_the_copy(client):
+    url = made(SHARED)
+    old = client.get(url).body
+    fresh = client.get(url, headers=[("Cache-Control", "no-cache")]).body
+    assert fresh != old
+    assert client.get(url).body == fresh
+    newer = client.get(url, headers=[("Pragma", "no-cache")]).body
+    assert newer not in (old, fresh)
+    assert client.get(url).body == newer
+    newest = client.get(url, headers=[("Cache-Control", "max-age=0")]).body
+    assert newest not in (old, fresh, newer)
+    assert client.get(url).body == newest
+    assert client.get(url, headers=[("Cache-Control", "max-age=5")]).body == newest
+
+
+def test_each_url_has_its_own_copy(client):
+    a, b = made(SHARED, x=1), made(SHARED, x=2)
+    ra, rb = client.get(a).body, client.get(b).body
+    assert ra != rb
+    assert client.get(a).body == ra and client.get(b).body == rb
+    other_host = client.get(a, headers=[("X-Unused", "1")])
+    assert other_host.body == ra
+    # Host is part of the key.
+    client.sock.sendall(("GET %s HTTP/1.1\r\nHost: elsewhere\r\n\r\n" % a).encode())
+    assert client.rd.response().body != ra
+
+
+def test_a_copy_expires_and_its_age_grows(client):
+    url = made("Cache-Control: s-maxage=2")
+    first = client.get(url).body
+    time.sleep(1.1)
+    r = client.get(url)
+    assert (r.body, r.header("Age")) == (first, "1")
+    time.sleep(1.0)
+    r = client.get(url)
+    assert r.body != first and r.header("Age") is None, "expired: the app answers"
+
+
+def test_head_is_answered_from_a_get_and_never_fills_the_cache(client):
+    url = made(SHARED, size=500)
+    h1 = client.get(url, method="HEAD")
+    assert h1.header("Age") is None
+    g = client.get(url)
+    assert g.header("Age") is None, "a HEAD's response is not kept"
+    h2 = client.get(url, method="HEAD")
+    assert h2.header("Age") == "0"
+    assert h2.header("Content-Length") == "500"
+    assert h2.body == b""
+    assert client.get(url).body == g.body, "the connection stays in step"
+
+
+def test_a_current_copy_gets_304(client):
+    url = made("Cache-Control: s-maxage=60", 'ETag: "abc"',
+               "Last-Modified: Tue, 14 Nov 2023 22:13:20 GMT")
+    first = client.get(url)
+    r = client.get(url, headers=[("If-None-Match", 'W/"abc"')])
+    assert r.status == 304
+    assert r.header("ETag") == '"abc"'
+    assert r.header("Cache-Control") == "s-maxage=60"
+    assert r.header("Age") == "0"
+    assert r.header("Content-Length") is None and r.header("Content-Type") is None
+    r = client.get(url, headers=[("If-None-Match", '"other"')])
+    assert (r.status, r.body) == (200, first.body)
+    r = client.get(url, headers=[("If-Modified-Since", "Tue, 14 Nov 2023 22:13:20 GMT")])
+    assert r.status == 304
+    r = client.get(url, headers=[("If-Modified-Since", "Tue, 14 Nov 2023 22:13:19 GMT")])
+    assert (r.status, r.body) == (200, first.body)
+
+
+def test_vary_keeps_a_copy_per_value(client):
+    url = made("Cache-Control: s-maxage=60", "Vary: Accept-Language")
+    en = client.get(url, headers=[("Accept-Language", "en")]).body
+    fr = client.get(url, headers=[("Accept-Language", "fr")]).body
+    plain = client.get(url).body
+    assert len({en, fr, plain}) == 3
+    assert client.get(url, headers=[("accept-language", "fr")]).body == fr
+    assert client.get(url, headers=[("Accept-Language", "en")]).body == en
+    assert client.get(url).body == plain
+
+
+@pytest.mark.parametrize("method", ["POST", "PUT", "DELETE", "PATCH"])
+def test_an_unsafe_request_drops_the_copies_of_its_url(client, method):
+    url = made(SHARED, "Vary: Accept-Language", m=method)
+    a = client.get(url).body
+    b = client.get(url, headers=[("Accept-Language", "de")]).body
+    other = made(SHARED, m=method + "-other")
+    o = client.get(other).body
+    r = client.get(url, method=method, body=b"x=1")
+    assert r.status == 200
+    assert client.get(url).body not in (a, b, r.body)
+    assert client.get(url, headers=[("Accept-Language", "de")]).body != b
+    assert client.get(other).body == o, "other URLs keep theirs"
+
+
+def test_an_unsafe_request_that_fails_drops_nothing(client):
+    url = made("Cache-Control: s-maxage=60", code=404)
+    kept = client.get(url).body
+    r = client.get(url, method="POST", body=b"")
+    assert r.status == 404
+    assert client.get(url).body == kept
+
+
+def test_a_response_over_an_eighth_of_the_cache_is_not_kept(client):
+    url = made(SHARED, size=140 * 1024)
+    assert client.get(url).body != client.get(url).body
+    url = made(SHARED, size=100 * 1024)
+    assert client.get(url).body == client.get(url).body
+
+
+def test_a_response_the_app_fails_is_not_kept(srv):
+    url = made(SHARED, size=5000, chunks=3, fail=1)
+    for _ in range(2):
+        # Cut short each time: the app made it, and it was not kept.
+        with pytest.raises(ConnClosed):
+            request(srv, ("GET %s HTTP/1.1\r\nHost: test\r\n\r\n" % url).encode())
+
+
+def test_pipelined_requests_mix_copies_and_app_answers_in_order(srv):
+    url = made(SHARED, size=700)
+    kept = get(srv, url).body
+    time.sleep(0.05 * SLOW)  # the copy is stored when the loop notes the release
+    one = "GET %s HTTP/1.1\r\nHost: test\r\n\r\n" % url
+    app = "GET /made?x=p HTTP/1.1\r\nHost: test\r\n\r\n"
+    with srv.connect() as s:
+        s.sendall((one + app + one + one + app).encode())
+        rd = Reader(s)
+        rs = [rd.response() for _ in range(5)]
+    assert [r.body == kept for r in rs] == [True, False, True, True, False]
+    assert [r.header("Age") is not None for r in rs] == [True, False, True, True, False]
+
+
+def test_http10_gets_a_copy_and_the_connection_closes(srv):
+    url = made(SHARED)
+    kept = get(srv, url).body
+    time.sleep(0.05 * SLOW)
+    with srv.connect() as s:
+        s.sendall(("GET %s HTTP/1.0\r\nHost: test\r\n\r\n" % url).encode())
+        rd = Reader(s)
+        r = rd.response()
+        assert (r.body, r.header("Age")) == (kept, "0")
+        assert rd.closed()
+    with srv.connect() as s:
+        s.sendall(("GET %s HTTP/1.0\r\nHost: test\r\nConnection: keep-alive\r\n\r\n" % url).encode())
+        rd = Reader(s)
+        r = rd.response()
+        assert r.header("Connection").lower() == "keep-alive"
+        s.sendall(("GET %s HTTP/1.0\r\nHost: test\r\n\r\n" % url).encode())
+        assert rd.response().body == kept
+
+
+def test_a_small_cache_stays_within_its_bytes_under_many_urls():
+    with Server("--builtin", "test", "--cache", "64k") as s:
+        c = Client(s)
+        for i in range(300):
+            url = made(SHARED, size=2000, n=i)
+            r = c.get(url)
+            assert r.status == 200
+        # The newest are kept, the oldest went.
+        assert c.get(made(SHARED, size=2000, n=299)).header("Age") == "0"
+        assert c.get(made(SHARED, size=2000, n=0)).header("Age") is None
+        c.close()
+
+
+def test_the_access_log_shows_answers_from_the_cache():
+    with Server("--builtin", "test", "--cache", "1m", "--accesslog", "-",
+                "--access-log-format", "%(r)s %(s)s %(b)s") as s:
+        c = Client(s)
+        url = made(SHARED, size=321)
+        c.get(url)
+        c.get(url, headers=[("If-None-Match", "*")])
+        c.get(url)
+        c.close()
+        s.wait_for_line(r"GET /made.* 304 -", stream="stdout")
+        wait_until(lambda: len([ln for ln in s.stdout_lines if "/made" in ln]) == 3)
+        lines = [ln for ln in s.stdout_lines if "/made" in ln]
+        assert [ln.split()[-2:] for ln in lines] == [["200", "321"], ["304", "-"], ["200", "321"]]
+
+
+def test_a_bad_size_is_refused_with_the_key_named():
+    out = run_srv("--builtin", "test", "--cache", "lots", "--check-config")
+    assert out.returncode == 2
+    assert "cache" in out.stderr and "lots" in out.stderr
+
+
+@needs_python
+def test_a_wsgi_app_s_response_is_kept(tmp_path):
+    (tmp_path / "cached.py").write_text(
+        "import itertools\n"
+        "n = itertools.count()\n"
+        "def app(environ, start_response):\n"
+        "    start_response('200 OK', [('Content-Type', 'text/plain'),\n"
+        "                              ('Cache-Control', 'public, max-age=30')])\n"
+        "    yield b'call %d' % next(n)\n"
+        "    yield b' of a generator'\n")
+    with Server("--cache", "1m", "--chdir", str(tmp_path), "cached:app") as s:
+        c = Client(s)
+        first = c.get("/x")
+        assert first.body == b"call 0 of a generator"
+        again = c.get("/x")
+        assert (again.body, again.header("Age")) == (first.body, "0")
+        assert c.get("/y").body == b"call 1 of a generator"
+        c.close()
