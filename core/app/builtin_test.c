@@ -20,8 +20,9 @@
  *   /noread                answers without reading the body
  *   /file?path=P&offset=O&count=C
  *                          sends (part of) a file with srv_resp_file()
- *   /made?h=NAME:VALUE&h=...&code=N&size=S&chunks=K
- *                          status N (200) with those headers and a body that
+ *   /made?h=NAME:VALUE&h=...&code=N&size=S&chunks=K&ms=M
+ *                          after M ms (0), status N (200) with those headers
+ *                          and a body that
  *                          says how many requests this app has answered, to
  *                          tell an answer of the app from one of `cache`
  *                          (padded to S bytes, sent in K writes; with
@@ -218,6 +219,8 @@ static int do_made(srv_req_t *req, const srv_request_t *r)
     if (size < 0 || size > 16 * 1024 * 1024 || chunks < 1 || chunks > 1000)
         return text(req, 400, "bad size or chunks\n");
     n = (size_t)snprintf(body, sizeof(body), "made %d\n", srv_atomic_add(&calls, 1));
+    if (qint(r, "ms", 0) > 0)
+        uv_sleep((unsigned)qint(r, "ms", 0));
     rc = srv_resp_start(req, (int)qint(r, "code", 200), NULL, h, nh);
     if (rc != 0)
         return rc;

@@ -115,10 +115,12 @@ struct srv_req_s {
     srv_conn_t *conn;  /* the loop's; the app thread never touches it */
     srv_buf_t headbuf; /* owned copy of the head bytes the slices point into */
     int is_head_method;
-    int client_keepalive; /* the request allows the connection to stay */
-    int cache_store;      /* `cache` may keep the response */
-    int cache_unsafe;     /* `cache` is on and the method is unsafe: the release drops its URL */
-    int64_t start_sec;    /* wall clock when the head was complete */
+    int client_keepalive;            /* the request allows the connection to stay */
+    int cache_store;                 /* `cache` may keep the response */
+    srv_cache_entry_t *cache_refill; /* held: the expired entry the response refills
+                                      * (loop only) */
+    int cache_unsafe;  /* `cache` is on and the method is unsafe: the release drops its URL */
+    int64_t start_sec; /* wall clock when the head was complete */
     int32_t start_usec;
     uint64_t start_ms; /* loop clock, same moment */
     uv_os_fd_t sock;   /* the connection's socket: written, never closed, by the app thread */

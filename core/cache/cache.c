@@ -15,7 +15,7 @@
 #include "util/list.h"
 
 /* Entries for one URI that vary on request headers: at most this many
- * (the least recently used one goes), so that a client that sends a new
+ * (the oldest one goes), so that a client that sends a new
  * Accept-Language each time cannot make one chain long. */
 #define VARIANTS_MAX 8
 
@@ -30,6 +30,8 @@ typedef struct vary_s {
 
 struct srv_cache_entry_s {
     unsigned refs;            /* the store's, and each answer's being written (loop) */
+    int stored;               /* in the store */
+    int refreshing;           /* expired, and a request is with the app to make it anew */
     srv_list_t lru;           /* in the store's list, the most recent first */
     srv_cache_entry_t *hnext; /* the bucket's chain */
     uint64_t hash;
@@ -134,6 +136,7 @@ static void remove_entry(srv_cache_t *c, srv_cache_entry_t *e)
     srv_list_unlink(&e->lru);
     c->used -= entry_bytes(e);
     c->count--;
+    e->stored = 0;
     srv_cache_entry_release(e);
 }
 
@@ -466,6 +469,7 @@ void srv_cache_insert(srv_cache_t *c, srv_cache_entry_t *e, uint64_t now_ms)
     srv_list_push_head(&c->lru, &e->lru);
     c->used += entry_bytes(e);
     c->count++;
+    e->stored = 1;
 }
 
 /* Age in seconds of e at now_ms (RFC 9111 4.2.3, with the store's clock). */
@@ -475,32 +479,49 @@ static int64_t entry_age(const srv_cache_entry_t *e, uint64_t now_ms)
 }
 
 srv_cache_entry_t *srv_cache_lookup(srv_cache_t *c, const srv_request_t *v, int64_t max_age,
-                                    uint64_t now_ms)
+                                    uint64_t now_ms, int may_refill, int *outcome)
 {
     char key[SRV_CACHE_KEY_MAX];
     size_t klen = make_key(v, NULL);
-    srv_cache_entry_t *e, *next;
+    srv_cache_entry_t *e;
     uint64_t hash;
 
+    *outcome = SRV_CACHE_MISS;
     if (klen > sizeof(key))
         return NULL;
     make_key(v, key);
     hash = hash_bytes(c->seed, key, klen);
-    for (e = c->buckets[hash & c->mask]; e != NULL; e = next) {
-        next = e->hnext;
+    for (e = c->buckets[hash & c->mask]; e != NULL; e = e->hnext) {
         if (e->hash != hash || !entry_matches(e, key, klen, v))
             continue;
         if (now_ms >= e->expires_ms) {
-            remove_entry(c, e);
-            continue;
+            /* Expired: one request makes it anew, the others wait for it. */
+            if (e->refreshing) {
+                *outcome = SRV_CACHE_WAIT;
+                return e;
+            }
+            if (!may_refill)
+                break;
+            e->refreshing = 1;
+            *outcome = SRV_CACHE_REFILL;
+            return e;
         }
         if (max_age >= 0 && entry_age(e, now_ms) > max_age)
-            return NULL;
+            break;
         srv_list_unlink(&e->lru);
         srv_list_push_head(&c->lru, &e->lru);
+        *outcome = SRV_CACHE_HIT;
         return e;
     }
     return NULL;
+}
+
+void srv_cache_refill_done(srv_cache_t *c, srv_cache_entry_t *e, uint64_t now_ms)
+{
+    e->refreshing = 0;
+    /* Not replaced: the app's new response was not kept. */
+    if (e->stored && now_ms >= e->expires_ms)
+        remove_entry(c, e);
 }
 
 void srv_cache_invalidate(srv_cache_t *c, const srv_request_t *v)

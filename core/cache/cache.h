@@ -48,11 +48,28 @@ void srv_cache_entry_free(srv_cache_entry_t *e);
 /* Stores e (owned by the store from now on), stored at now_ms (loop
  * clock), replacing the entry of the same URI and varied values. */
 void srv_cache_insert(srv_cache_t *c, srv_cache_entry_t *e, uint64_t now_ms);
-/* The fresh entry that answers v, not older than max_age seconds unless
- * max_age is -1, or NULL. Expired entries it meets are dropped. The entry
- * stays the store's: hold it to keep it past the next call. */
+/* What a lookup found (srv_cache_lookup). */
+enum {
+    SRV_CACHE_MISS = 0, /* nothing for v: the app answers */
+    SRV_CACHE_HIT,      /* a fresh entry answers v */
+    SRV_CACHE_REFILL,   /* v's entry expired: the app answers v, and its response is awaited
+                         * (srv_cache_refill_done) by the requests that find it meanwhile */
+    SRV_CACHE_WAIT      /* v's entry expired and another request is making it anew: wait
+                         * for that one, then look again */
+};
+
+/* Looks for the entry of v: *outcome says what was found, and the entry
+ * (or NULL for a miss) is returned. A fresh entry older than max_age
+ * seconds (unless max_age is -1) is a miss. An expired entry is kept, so
+ * that a stampede of requests for it does not reach the app: the first
+ * that may_refill (a GET that may store) refills it, and the others wait
+ * (WAIT); one that may not refill misses. The entry stays the store's:
+ * hold it to keep it past the next call. */
 srv_cache_entry_t *srv_cache_lookup(srv_cache_t *c, const srv_request_t *v, int64_t max_age,
-                                    uint64_t now_ms);
+                                    uint64_t now_ms, int may_refill, int *outcome);
+/* Ends the refill of e (REFILL): call it once the app's response was
+ * stored (or not). If that response did not replace e, e goes. */
+void srv_cache_refill_done(srv_cache_t *c, srv_cache_entry_t *e, uint64_t now_ms);
 /* Keeps e alive until a matching release, even if the store drops it
  * meanwhile (an answer that sends its body). */
 void srv_cache_entry_hold(srv_cache_entry_t *e);

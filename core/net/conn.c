@@ -330,19 +330,56 @@ static void queue_continue(srv_conn_t *c)
     srv_list_push_tail(&c->wq, &b->link);
 }
 
-/* What a released exchange tells `cache`: a response to keep, or an
- * unsafe request that changed what its URL names (RFC 9111 4.4: on a
- * non-error status). */
+/* Resumes the requests parked until e was refilled. */
+static void resume_parked(srv_worker_t *w, srv_cache_entry_t *e)
+{
+    srv_list_t ready, *n, *next;
+
+    srv_list_init(&ready);
+    for (n = w->cache_parked.next; n != &w->cache_parked; n = next) {
+        next = n->next;
+        if (srv_list_entry(n, srv_conn_t, park_link)->cache_wait == e) {
+            srv_list_unlink(n);
+            srv_list_push_tail(&ready, n);
+        }
+    }
+    while ((n = srv_list_pop_head(&ready)) != NULL) {
+        srv_conn_t *p = srv_list_entry(n, srv_conn_t, park_link);
+
+        p->cache_wait = NULL;
+        srv_cache_entry_release(e);
+        p->app_busy = 0;
+        w->in_app--;
+        if (p->state == SRV_CS_CLOSED)
+            maybe_free(p); /* the client left meanwhile */
+        else
+            srv__conn_cache_resume(p);
+    }
+}
+
+/* What a released exchange tells `cache`: a response to keep, an expired
+ * copy made anew (for the requests that wait for it), or an unsafe
+ * request that changed what its URL names (RFC 9111 4.4: on a non-error
+ * status). */
 static void note_cache(srv_conn_t *c)
 {
     srv_worker_t *w = c->w;
     srv_req_t *x = &c->x;
+    uint64_t now = uv_now(&w->loop);
 
     if (x->cache_unsafe && x->status >= 200 && x->status < 400)
         srv_cache_invalidate(w->cache, &x->view);
     if (x->cache_entry != NULL) {
-        srv_cache_insert(w->cache, x->cache_entry, uv_now(&w->loop));
+        srv_cache_insert(w->cache, x->cache_entry, now);
         x->cache_entry = NULL;
+    }
+    if (x->cache_refill != NULL) {
+        srv_cache_entry_t *e = x->cache_refill;
+
+        x->cache_refill = NULL;
+        srv_cache_refill_done(w->cache, e, now);
+        resume_parked(w, e);
+        srv_cache_entry_release(e);
     }
 }
 

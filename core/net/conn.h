@@ -95,6 +95,12 @@ struct srv_conn_s {
     int remote_port;
     int trusted_proxy; /* the peer may tell the scheme (forwarded_allow_ips) */
 
+    /* `cache`: the expired entry this request waits for (held) while
+     * another request refills it; the connection is on w->cache_parked
+     * meanwhile, and counts as busy in the app (app_busy). */
+    srv_cache_entry_t *cache_wait;
+    srv_list_t park_link;
+
     srv_req_t x; /* the exchange of the current request */
 };
 
@@ -106,6 +112,9 @@ void srv_conn_adopt(srv_listener_t *l, uv_os_sock_t sock);
 /* Applies what the app thread posted for x (loop thread). state is x->state
  * read under the lock together with events. */
 void srv__conn_on_app(srv_conn_t *c, unsigned events, unsigned state);
+/* Looks again for the cache entry of a request that waited for a refill,
+ * now no longer parked: answers from it, or hands the request to the app. */
+void srv__conn_cache_resume(srv_conn_t *c);
 /* A deadline on c's timeout list passed (loop thread). */
 void srv__conn_on_timeout(srv_conn_t *c);
 /* Checks the running request against `timeout` (loop thread): past it,

@@ -365,9 +365,24 @@ static int answer_static(srv_conn_t *c)
     return 1;
 }
 
+/* Parks a request whose cache entry another request is refilling: it
+ * waits, as if with the app, for that one's release (srv__conn_cache_resume). */
+static void park(srv_conn_t *c, srv_cache_entry_t *e)
+{
+    srv_cache_entry_hold(e);
+    c->cache_wait = e;
+    srv_list_push_tail(&c->w->cache_parked, &c->park_link);
+    c->state = SRV_CS_APP;
+    c->app_busy = 1;
+    c->w->in_app++;
+    srv__conn_refresh_timeout(c, 0);
+    srv__conn_update_reading(c);
+}
+
 /* Answers a GET or HEAD without a body from `cache` if it holds a fresh
- * response for it, as answer_static does; else notes whether the app's
- * response may be kept. Returns 0 to leave the request to the app. */
+ * response for it, as answer_static does, or parks it while its expired
+ * copy is being refilled; else notes whether the app's response may be
+ * kept (or refills the copy). Returns 0 to leave the request to the app. */
 static int answer_cached(srv_conn_t *c)
 {
     srv_worker_t *w = c->w;
@@ -378,11 +393,23 @@ static int answer_cached(srv_conn_t *c)
     int64_t max_age;
     uint64_t now = uv_now(&w->loop);
     unsigned bits = srv_cache_request(&x->view, &max_age);
+    int outcome;
 
     x->cache_store = (bits & SRV_CACHE_STORE) != 0;
-    if (!(bits & SRV_CACHE_LOOKUP) ||
-        (e = srv_cache_lookup(w->cache, &x->view, max_age, now)) == NULL)
+    if (!(bits & SRV_CACHE_LOOKUP))
         return 0;
+    e = srv_cache_lookup(w->cache, &x->view, max_age, now, x->cache_store, &outcome);
+    if (outcome == SRV_CACHE_MISS)
+        return 0;
+    if (outcome == SRV_CACHE_REFILL) {
+        srv_cache_entry_hold(e);
+        x->cache_refill = e;
+        return 0;
+    }
+    if (outcome == SRV_CACHE_WAIT) {
+        park(c, e);
+        return 1;
+    }
     hb = srv_oblock_new(srv_cache_head_max(e));
     if (hb == NULL)
         return 0; /* the app answers */
@@ -407,6 +434,12 @@ static int answer_cached(srv_conn_t *c)
         srv_list_push_tail(&c->wq, &bb->link);
     send_loop_answer(c, a.status, a.body_bytes, a.keep_alive);
     return 1;
+}
+
+void srv__conn_cache_resume(srv_conn_t *c)
+{
+    if (!answer_cached(c))
+        dispatch(c);
 }
 
 static void start_request(srv_conn_t *c, size_t head_len)

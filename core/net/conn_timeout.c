@@ -94,7 +94,9 @@ void srv__conn_check_deadline(srv_conn_t *c, uint64_t now)
     srv_req_t *x = &c->x;
     uint64_t ident = 0;
 
-    if (!c->app_busy || c->deadline_hit || c->state == SRV_CS_CLOSED ||
+    /* A request parked for a refill has no app thread: the refilling
+     * request carries the deadline. */
+    if (!c->app_busy || c->cache_wait != NULL || c->deadline_hit || c->state == SRV_CS_CLOSED ||
         now - x->start_ms < w->ms_timeout)
         return;
     uv_mutex_lock(&w->lock);

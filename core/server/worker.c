@@ -521,6 +521,7 @@ int srv_worker_create(srv_worker_t **out, const srv_config_t *cfg, const srv_app
     srv_list_init(&w->notify_q);
     srv_list_init(&w->held);
     srv_list_init(&w->conns);
+    srv_list_init(&w->cache_parked);
     for (tq = 0; tq < SRV_TQ_COUNT; tq++)
         srv_list_init(&w->tq[tq]);
 

@@ -165,6 +165,7 @@ struct srv_worker_s {
     srv_accesslog_t *accesslog; /* owned; NULL when off */
     srv_static_t statics;       /* `static` mounts */
     srv_cache_t *cache;         /* owned; NULL when `cache` is off */
+    srv_list_t cache_parked;    /* srv_conn_t waiting for a refill (park_link) */
     uint64_t nrequests;
     int app_inited;
     int stuck; /* app threads did not return: leave them and the memory */

@@ -4,6 +4,7 @@ route: it sends the headers the URL asks for and a body that counts the
 requests it answered ("made N"), so a response tells whether the app or
 the cache answered."""
 import os
+import socket
 import time
 import urllib.parse
 import zlib
@@ -181,6 +182,46 @@ def test_a_copy_expires_and_its_age_grows(client):
     assert r.body != first and r.header("Age") is None, "expired: the app answers"
 
 
+def send_at_once(srv, url, n, method="GET"):
+    """n connections that each send a request for url; returns them."""
+    socks = [srv.connect() for _ in range(n)]
+    for s in socks:
+        s.sendall(("%s %s HTTP/1.1\r\nHost: test\r\n\r\n" % (method, url)).encode())
+    return socks
+
+
+def test_an_expired_copy_is_made_anew_once_while_the_others_wait(srv):
+    url = made("Cache-Control: s-maxage=1", ms=300)
+    first = get(srv, url).body
+    time.sleep(1.1)
+    socks = send_at_once(srv, url, 6)
+    rs = [Reader(s).response(timeout=10) for s in socks]
+    for s in socks:
+        s.close()
+    bodies = {r.body for r in rs}
+    assert len(bodies) == 1 and first not in bodies, "the app made it more than once"
+    assert sorted(r.header("Age") is None for r in rs) == [False] * 5 + [True]
+    assert get(srv, url).body in bodies
+
+
+def test_a_client_that_leaves_while_waiting_for_a_refill_costs_nothing(srv):
+    url = made("Cache-Control: s-maxage=1", ms=300)
+    get(srv, url)
+    time.sleep(1.1)
+    socks = send_at_once(srv, url, 4)
+    time.sleep(0.05 * SLOW)
+    socks[1].close()
+    # Half-closed before its request ran: taken for a client that left, as
+    # for a request that waits for an app thread.
+    socks[2].shutdown(socket.SHUT_WR)
+    assert Reader(socks[2]).closed()
+    rs = [Reader(s).response(timeout=10) for s in (socks[0], socks[3])]
+    assert len({r.body for r in rs}) == 1
+    for s in socks:
+        s.close()
+    assert get(srv, made(SHARED)).status == 200
+
+
 def test_head_is_answered_from_a_get_and_never_fills_the_cache(client):
     url = made(SHARED, size=500)
     h1 = client.get(url, method="HEAD")
@@ -345,3 +386,29 @@ def test_a_wsgi_app_s_response_is_kept(tmp_path):
         assert (again.body, again.header("Age")) == (first.body, "0")
         assert c.get("/y").body == b"call 1 of a generator"
         c.close()
+
+
+@needs_python
+def test_a_refill_that_is_not_kept_lets_the_waiters_reach_the_app(tmp_path):
+    (tmp_path / "flaky.py").write_text(
+        "import itertools, time\n"
+        "n = itertools.count()\n"
+        "def app(environ, start_response):\n"
+        "    i = next(n)\n"
+        "    if i == 0:\n"
+        "        start_response('200 OK', [('Cache-Control', 's-maxage=1')])\n"
+        "        return [b'kept']\n"
+        "    time.sleep(0.3)\n"
+        "    if i == 1:\n"
+        "        raise RuntimeError('the refill fails')\n"
+        "    start_response('200 OK', [])\n"
+        "    return [b'call %d' % i]\n")
+    with Server("--cache", "1m", "--chdir", str(tmp_path), "flaky:app") as s:
+        assert get(s, "/").body == b"kept"
+        time.sleep(1.1)
+        socks = send_at_once(s, "/", 3)
+        rs = [Reader(c).response(timeout=10) for c in socks]
+        for c in socks:
+            c.close()
+        assert sorted(r.status for r in rs) == [200, 200, 500]
+        assert sorted(r.body for r in rs if r.status == 200) == [b"call 2", b"call 3"]

@@ -32,6 +32,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     srv_cache_entry_t *hit;
     int64_t life, age, max_age;
     unsigned bits;
+    int outcome;
     size_t i;
 
     if (store == NULL)
@@ -78,7 +79,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             srv_cache_insert(store, e, now);
     }
     assert(srv_cache_bytes(store) <= 64 * 1024);
-    hit = (bits & SRV_CACHE_LOOKUP) ? srv_cache_lookup(store, &v, max_age, now) : NULL;
+    hit = (bits & SRV_CACHE_LOOKUP) ? srv_cache_lookup(store, &v, max_age, now, 1, &outcome) : NULL;
+    if (hit != NULL && outcome != SRV_CACHE_HIT) {
+        /* Expired: this input refills it (or waits for another), and
+         * ends the refill at once, as a response that was not kept. */
+        if (outcome == SRV_CACHE_REFILL)
+            srv_cache_refill_done(store, hit, now);
+        hit = NULL;
+    }
     if (hit != NULL) {
         size_t max = srv_cache_head_max(hit);
         char *out = malloc(max);

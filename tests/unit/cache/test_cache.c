@@ -230,11 +230,14 @@ static srv_cache_entry_t *capture(const req_t *r, const char *cc, const char *na
 static const char *answer(srv_cache_t *c, const req_t *r, uint64_t now)
 {
     static char out[16384];
-    srv_cache_entry_t *e = srv_cache_lookup(c, &r->v, -1, now);
+    int outcome;
+    srv_cache_entry_t *e = srv_cache_lookup(c, &r->v, -1, now, 0, &outcome);
     srv_cache_answer_t a;
 
+    cr_assert_eq(e == NULL, outcome == SRV_CACHE_MISS);
     if (e == NULL)
         return NULL;
+    cr_assert_eq(outcome, SRV_CACHE_HIT);
     cr_assert_lt(srv_cache_head_max(e), sizeof(out) / 2);
     srv_cache_answer(e, &r->v, r->v.method.len == 4, 1, now, out, &a);
     cr_assert_leq(a.head_len, srv_cache_head_max(e));
@@ -275,8 +278,41 @@ Test(cache_store, an_entry_answers_its_url_until_it_expires_with_its_age)
     cr_assert_null(answer(c, &host, 3500), "nor does https share http's entries");
     cr_assert_not_null(answer(c, &r, 10999));
     cr_assert_null(answer(c, &r, 11000), "expired");
-    cr_assert_eq(srv_cache_count(c), 0, "an expired entry is dropped when met");
+    cr_assert_eq(srv_cache_count(c), 1, "an expired entry stays, for its refill");
+    srv_cache_free(c);
+}
+
+Test(cache_store, one_request_refills_an_expired_entry_and_the_others_wait_for_it)
+{
+    srv_cache_t *c = srv_cache_new(1 << 20);
+    srv_cache_entry_t *old, *e;
+    int outcome;
+    req_t r;
+
+    make_req(&r, "GET", "/r", NULL, NULL, 0);
+    srv_cache_insert(c, capture(&r, "s-maxage=1", NULL, NULL, "old", 1 << 17), 0);
+    old = srv_cache_lookup(c, &r.v, -1, 1000, 0, &outcome);
+    cr_assert(old == NULL && outcome == SRV_CACHE_MISS, "a HEAD does not refill");
+    old = srv_cache_lookup(c, &r.v, -1, 1000, 1, &outcome);
+    cr_assert(old != NULL && outcome == SRV_CACHE_REFILL);
+    srv_cache_entry_hold(old);
+    e = srv_cache_lookup(c, &r.v, -1, 1500, 1, &outcome);
+    cr_assert(e == old && outcome == SRV_CACHE_WAIT);
+    /* The app's new response replaces it; the old one lives while held. */
+    srv_cache_insert(c, capture(&r, "s-maxage=60", NULL, NULL, "new", 1 << 17), 2000);
+    srv_cache_refill_done(c, old, 2000);
+    srv_cache_entry_release(old);
+    cr_assert_eq(srv_cache_count(c), 1);
+    cr_assert_not_null(strstr(answer(c, &r, 2000), "\r\n\r\nnew"));
+
+    /* A refill whose response was not kept drops the expired entry. */
+    old = srv_cache_lookup(c, &r.v, -1, 62000, 1, &outcome);
+    cr_assert(old != NULL && outcome == SRV_CACHE_REFILL);
+    srv_cache_refill_done(c, old, 62000);
+    cr_assert_eq(srv_cache_count(c), 0);
     cr_assert_eq(srv_cache_bytes(c), 0);
+    old = srv_cache_lookup(c, &r.v, -1, 62000, 1, &outcome);
+    cr_assert(old == NULL && outcome == SRV_CACHE_MISS);
     srv_cache_free(c);
 }
 
@@ -285,6 +321,7 @@ Test(cache_store, head_gets_no_body_and_a_request_max_age_limits_the_age)
     srv_cache_t *c = srv_cache_new(1 << 20);
     req_t r, head;
     const char *s;
+    int outcome;
 
     make_req(&r, "GET", "/", NULL, NULL, 0);
     make_req(&head, "HEAD", "/", NULL, NULL, 0);
@@ -295,8 +332,10 @@ Test(cache_store, head_gets_no_body_and_a_request_max_age_limits_the_age)
     cr_assert(strstr(s, "Content-Length: 4\r\n\r\n") != NULL &&
                   strcmp(strstr(s, "\r\n\r\n"), "\r\n\r\n") == 0,
               "%s", s);
-    cr_assert_not_null(srv_cache_lookup(c, &r.v, 8, 1000));
-    cr_assert_null(srv_cache_lookup(c, &r.v, 7, 1000), "older than the request's max-age");
+    cr_assert_not_null(srv_cache_lookup(c, &r.v, 8, 1000, 1, &outcome));
+    cr_assert_null(srv_cache_lookup(c, &r.v, 7, 1000, 1, &outcome),
+                   "older than the request's max-age");
+    cr_assert_eq(outcome, SRV_CACHE_MISS);
     cr_assert_eq(srv_cache_count(c), 1, "but still kept");
     srv_cache_free(c);
 }
