@@ -35,11 +35,19 @@ APPS = {
     "site-lesson": (SITE, "app:app", "/lesson/3", b"</html>"),
     # The site's stylesheet: a file each server sends as it can (below).
     "static": (SITE, "app:app", "/static/site.css", b"font-family"),
+    # The site's pages marked for a shared cache (bench/cached_site.py), which
+    # each server keeps as it can (below).
+    "cache-lesson": (SITE, "cached_site:app", "/lesson/3", b"</html>"),
+    "cache-index": (SITE, "cached_site:app", "/", b"</html>"),
 }
 # Apps whose files a server may send itself: URL prefix -> directory. srv
 # (--static), uWSGI (--static-map) and nginx do; gunicorn and waitress
 # leave it to the app (Flask's static route), or to WhiteNoise.
 STATIC = {"static": ("/static", os.path.join(SITE, "static"))}
+# Apps whose responses a server may keep: srv (--cache), uWSGI (its cache
+# router) and nginx's proxy_cache in front of gunicorn (nginx-cache) do.
+CACHED = ("cache-lesson", "cache-index")
+CACHE_BYTES = 64 * 1024 * 1024
 
 
 def free_port():
@@ -55,22 +63,36 @@ def srv_bin():
     return os.environ.get("SRV_BIN", os.path.join(ROOT, "build", "service", "srv"))
 
 
-def server_commands(args, app_dir, module, tmp, static=None):
+def server_commands(args, app_dir, module, tmp, static=None, cached=False):
     """name -> (argv builder(port), needs) for every configuration; static:
-    (prefix, directory) for the servers that send files themselves."""
+    (prefix, directory) for the servers that send files themselves; cached:
+    the servers that can keep responses do (the app is bench/'s)."""
     w, t = args.srv_workers, args.srv_threads
     own = ["--static", "%s=%s" % static] if static else []
+    if cached:
+        own += ["--cache", str(CACHE_BYTES), "--pythonpath", HERE]
+    gpath = ["--pythonpath", HERE] if cached else []
     cfg = {}
     cfg["srv"] = (lambda p: [srv_bin(), "-b", "127.0.0.1:%d" % p, "-w", str(w), "--threads",
                              str(t), "--chdir", app_dir, module] + own, [srv_bin()])
     cfg["gunicorn-sync"] = (lambda p: [PY, "-m", "gunicorn", "-k", "sync", "-w", "4",
                                        "-b", "127.0.0.1:%d" % p, "--chdir", app_dir,
                                        "--log-level", "warning", module], ["gunicorn"])
-    cfg["gunicorn-gthread"] = (lambda p: [PY, "-m", "gunicorn", "-k", "gthread", "-w",
-                                          str(args.peer_workers), "--threads",
-                                          str(args.peer_threads), "-b", "127.0.0.1:%d" % p,
-                                          "--chdir", app_dir, "--log-level", "warning", module],
-                               ["gunicorn"])
+    def gthread(p):
+        return [PY, "-m", "gunicorn", "-k", "gthread", "-w", str(args.peer_workers),
+                "--threads", str(args.peer_threads), "-b", "127.0.0.1:%d" % p, "--chdir",
+                app_dir, "--log-level", "warning"] + gpath + [module]
+
+    cfg["gunicorn-gthread"] = (gthread, ["gunicorn"])
+    if cached:
+        # nginx's proxy_cache in front of gunicorn gthread: how a gunicorn
+        # user keeps pages ("micro-caching"). Both stop with the group.
+        def nginx_cache(p):
+            up = free_port()
+            return (["sh", "-c", 'exec "$0" "$@" & exec ' + " ".join(
+                nginx_command(tmp, p, upstream=up))] + gthread(up))
+
+        cfg["nginx-cache"] = (nginx_cache, ["gunicorn", "nginx"])
     cfg["gunicorn-gevent"] = (lambda p: [PY, "-m", "gunicorn", "-k", "gevent", "-w", "2",
                                          "--worker-connections", "1000",
                                          "-b", "127.0.0.1:%d" % p, "--chdir", app_dir,
@@ -95,15 +117,35 @@ def server_commands(args, app_dir, module, tmp, static=None):
                                "--die-on-term", "--enable-threads", "--thunder-lock"]
                     # Without TCP_NODELAY, uWSGI's file waits for the ACK of its head:
                     # 40 ms a request.
-                    + (["--static-map", "%s=%s" % static, "--tcp-nodelay"] if static else []),
+                    + (["--static-map", "%s=%s" % static, "--tcp-nodelay"] if static else [])
+                    # Its cache router: a GET is answered from the cache, or its
+                    # response stored for 60 s (uWSGI reads no Cache-Control).
+                    + (["--plugin", "router_cache", "--pythonpath", HERE, "--cache2",
+                        "name=pages,items=1000,blocksize=262144",
+                        "--route-if", "equal:${REQUEST_METHOD};GET cache:key=${REQUEST_URI},"
+                        "name=pages",
+                        "--route-if", "equal:${REQUEST_METHOD};GET cachestore:"
+                        "key=${REQUEST_URI},name=pages,expires=60"] if cached else []),
                     ["uwsgi"])
     return cfg
 
 
-def nginx_command(tmp, port, static=None):
+def nginx_command(tmp, port, static=None, upstream=None):
+    """nginx on port: `return 200` with its hello, static's files, or with
+    upstream, a proxy_cache in front of the server on that port."""
     conf = os.path.join(tmp, "nginx-%d.conf" % port)
+    if upstream:
+        location = ("    location / { proxy_pass http://127.0.0.1:%d; proxy_http_version 1.1;\n"
+                    "      proxy_set_header Connection \"\"; proxy_set_header Host $host;\n"
+                    "      proxy_cache pages; }\n" % upstream)
+        cache = ("  proxy_cache_path %s/cache-%d keys_zone=pages:10m max_size=%d;\n"
+                 % (tmp, port, CACHE_BYTES))
+    else:
+        location = ('    location / { default_type text/plain; return 200 "Hello, World!"; }\n'
+                    + ("    location %s/ { alias %s/; }\n" % static if static else ""))
+        cache = ""
     with open(conf, "w") as f:
-        f.write("""worker_processes 1;
+        f.write("""worker_processes %(procs)d;
 daemon off;
 error_log %(tmp)s/nginx-error.log;
 pid %(tmp)s/nginx-%(port)d.pid;
@@ -116,13 +158,13 @@ http {
   fastcgi_temp_path %(tmp)s;
   uwsgi_temp_path %(tmp)s;
   scgi_temp_path %(tmp)s;
-  server {
+%(cache)s  server {
     listen 127.0.0.1:%(port)d;
-    location / { default_type text/plain; return 200 "Hello, World!"; }
-%(static)s  }
+%(location)s  }
 }
-""" % {"tmp": tmp, "port": port,
-       "static": "    location %s/ { alias %s/; }\n" % static if static else ""})
+""" % {"tmp": tmp, "port": port, "cache": cache, "location": location,
+       # A cache in front of an app: two processes, as srv has in `cache`.
+       "procs": 2 if upstream else 1})
     return ["nginx", "-c", conf, "-p", tmp]
 
 
