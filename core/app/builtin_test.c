@@ -45,11 +45,13 @@ static int hexval(char c)
     return -1;
 }
 
-/* Copies the percent-decoded value of query parameter name into out (NUL
- * terminated) and returns its length, or -1 when it is absent. */
-static long qparam(const srv_request_t *r, const char *name, char *out, size_t cap)
+/* Finds the next query parameter name in [*q, end), copies its
+ * percent-decoded value into out (NUL terminated, cut at cap - 1 bytes)
+ * and returns its length; *pos moves past it. Returns -1 when there is no
+ * more. */
+static long next_param(const char **pos, const char *end, const char *name, char *out, size_t cap)
 {
-    const char *q = r->query.p, *end = r->query.p + r->query.len;
+    const char *q = *pos;
     size_t nl = strlen(name);
 
     while (q < end) {
@@ -70,11 +72,20 @@ static long qparam(const srv_request_t *r, const char *name, char *out, size_t c
                 }
             }
             out[n] = '\0';
+            *pos = amp ? amp + 1 : end;
             return (long)n;
         }
         q = amp ? amp + 1 : end;
     }
     return -1;
+}
+
+/* The first query parameter name, as next_param() gives it. */
+static long qparam(const srv_request_t *r, const char *name, char *out, size_t cap)
+{
+    const char *q = r->query.p;
+
+    return next_param(&q, r->query.p + r->query.len, name, out, cap);
 }
 
 static long long qint(const srv_request_t *r, const char *name, long long def)
@@ -184,37 +195,27 @@ static int do_made(srv_req_t *req, const srv_request_t *r)
     static srv_atomic_int_t calls;
     char store[2048], body[64], *pad = NULL;
     srv_header_t h[MADE_HEADERS_MAX];
-    const char *q = r->query.p, *end = r->query.p + r->query.len;
+    const char *q = r->query.p, *end = r->query.p + r->query.len, *colon;
     size_t nh = 0, used = 0, n;
     long long size = qint(r, "size", 0), chunks = qint(r, "chunks", 1), i;
+    long k;
     int rc;
 
-    while (q < end && nh < MADE_HEADERS_MAX) {
-        const char *amp = memchr(q, '&', (size_t)(end - q)), *e = amp ? amp : end, *v, *colon;
+    while (nh < MADE_HEADERS_MAX &&
+           (k = next_param(&q, end, "h", store + used, sizeof(store) - used)) >= 0) {
         char *out = store + used;
-        size_t k = 0;
 
-        for (v = q + 2; e - q > 2 && q[0] == 'h' && q[1] == '=' && v < e;) {
-            if (used + k + 1 >= sizeof(store))
-                return text(req, 400, "headers too long\n");
-            if (*v == '%' && e - v >= 3 && hexval(v[1]) >= 0 && hexval(v[2]) >= 0) {
-                out[k++] = (char)(hexval(v[1]) * 16 + hexval(v[2]));
-                v += 3;
-            } else {
-                out[k++] = *v == '+' ? ' ' : *v;
-                v++;
-            }
-        }
-        colon = k > 0 ? memchr(out, ':', k) : NULL;
+        if (used + (size_t)k + 1 >= sizeof(store))
+            return text(req, 400, "headers too long\n");
+        colon = memchr(out, ':', (size_t)k);
         if (colon != NULL) {
             h[nh].name.p = out;
             h[nh].name.len = (size_t)(colon - out);
             h[nh].value.p = colon + 1;
-            h[nh].value.len = k - h[nh].name.len - 1;
+            h[nh].value.len = (size_t)k - h[nh].name.len - 1;
             nh++;
-            used += k;
+            used += (size_t)k;
         }
-        q = amp ? amp + 1 : end;
     }
     if (size < 0 || size > 16 * 1024 * 1024 || chunks < 1 || chunks > 1000)
         return text(req, 400, "bad size or chunks\n");

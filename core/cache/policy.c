@@ -6,22 +6,12 @@
 #include <string.h>
 
 #include "http/chars.h"
+#include "util/num.h"
 
 int srv_cache_delta_seconds(const char *p, size_t len, int64_t *out)
 {
-    int64_t v = 0;
-    size_t i;
-
-    if (len == 0)
-        return -1;
-    for (i = 0; i < len; i++) {
-        if (p[i] < '0' || p[i] > '9')
-            return -1;
-        if (v < 2147483648LL)
-            v = v * 10 + (p[i] - '0');
-    }
-    *out = v > 2147483648LL ? 2147483648LL : v;
-    return 0;
+    /* Above the cap is the cap (RFC 9111 1.2.2). */
+    return srv_parse_decimal_n(p, len, 2147483648LL, out) < 0 ? -1 : 0;
 }
 
 /* One directive of a Cache-Control list: its name and its value (without

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "http/chars.h"
+#include "util/num.h"
 
 #define FAIL(out, code, text)                                                                      \
     do {                                                                                           \
@@ -178,20 +179,7 @@ int srv_http_host_valid(const char *p, size_t len)
  * the value must fit in int64_t. */
 static int parse_content_length(const char *p, size_t len, int64_t *out)
 {
-    int64_t v = 0;
-    size_t i;
-
-    if (len == 0)
-        return -1;
-    for (i = 0; i < len; i++) {
-        if (p[i] < '0' || p[i] > '9')
-            return -1;
-        if (v > (INT64_MAX - (p[i] - '0')) / 10)
-            return -1;
-        v = v * 10 + (p[i] - '0');
-    }
-    *out = v;
-    return 0;
+    return srv_parse_decimal_n(p, len, INT64_MAX, out) == 0 ? 0 : -1;
 }
 
 /* Walks a comma-separated list, calling fn(element) with OWS trimmed.

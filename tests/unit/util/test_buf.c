@@ -122,6 +122,19 @@ Test(clock, civil_conversion)
     cr_assert_eq(c.year, 9999, "far times clamp");
 }
 
+Test(num, a_counted_decimal_says_when_it_is_above_its_maximum)
+{
+    int64_t v = -1;
+
+    cr_assert_eq(srv_parse_decimal_n("123x", 3, 200, &v), 0, "only len bytes are read");
+    cr_assert_eq(v, 123);
+    cr_assert_eq(srv_parse_decimal_n("99999999999999999999999", 23, 2147483648LL, &v), 1);
+    cr_assert_eq(v, 2147483648LL, "above the maximum: the maximum");
+    cr_assert_eq(srv_parse_decimal_n("99999999999999999999x", 21, 10, &v), -1,
+                 "a bad byte after the maximum is passed still fails");
+    cr_assert_eq(srv_parse_decimal_n("", 0, 10, &v), -1);
+}
+
 Test(num, decimal_within_its_maximum)
 {
     int64_t v = -1;
