@@ -86,7 +86,9 @@ unsigned srv_cache_request(const srv_request_t *v, int64_t *max_age)
             split_directive(el, n, &d);
             if (is_directive(&d, "no-store"))
                 return 0;
-            if (is_directive(&d, "no-cache")) {
+            if (is_directive(&d, "only-if-cached")) {
+                bits |= SRV_CACHE_ONLY_CACHED;
+            } else if (is_directive(&d, "no-cache")) {
                 bits &= ~(unsigned)SRV_CACHE_LOOKUP;
             } else if (is_directive(&d, "max-age")) {
                 /* A bad one asks for a response of no age at all. */

@@ -18,15 +18,17 @@
 #define SRV_CACHE_VARY_MAX 8
 
 enum {
-    SRV_CACHE_LOOKUP = 1, /* a fresh stored response may answer the request */
-    SRV_CACHE_STORE = 2   /* the app's response to it may be stored */
+    SRV_CACHE_LOOKUP = 1,     /* a fresh stored response may answer the request */
+    SRV_CACHE_STORE = 2,      /* the app's response to it may be stored */
+    SRV_CACHE_ONLY_CACHED = 4 /* only-if-cached: a stored response, or a 504 */
 };
 
 /* What the cache may do for request v: SRV_CACHE_* bits. GET may do
  * both, HEAD only LOOKUP, other methods neither. A request with
  * Authorization does neither; "Cache-Control: no-store" neither;
  * "no-cache" (or "Pragma: no-cache" without Cache-Control) and
- * "max-age=0" only STORE. *max_age is the request's max-age in seconds
+ * "max-age=0" only STORE; "only-if-cached" adds ONLY_CACHED (RFC 9111
+ * 5.2.1.7: never the app). *max_age is the request's max-age in seconds
  * (the oldest stored response it accepts), or -1 for none. */
 unsigned srv_cache_request(const srv_request_t *v, int64_t *max_age);
 

@@ -393,12 +393,17 @@ static int answer_cached(srv_conn_t *c)
     int64_t max_age;
     uint64_t now = uv_now(&w->loop);
     unsigned bits = srv_cache_request(&x->view, &max_age);
-    int outcome;
+    int only = (bits & SRV_CACHE_ONLY_CACHED) != 0, outcome = SRV_CACHE_MISS;
 
-    x->cache_store = (bits & SRV_CACHE_STORE) != 0;
-    if (!(bits & SRV_CACHE_LOOKUP))
-        return 0;
-    e = srv_cache_lookup(w->cache, &x->view, max_age, now, x->cache_store, &outcome);
+    /* A request that must not reach the app refills nothing. */
+    x->cache_store = (bits & SRV_CACHE_STORE) != 0 && !only;
+    e = (bits & SRV_CACHE_LOOKUP)
+            ? srv_cache_lookup(w->cache, &x->view, max_age, now, x->cache_store, &outcome)
+            : NULL;
+    if (outcome == SRV_CACHE_MISS && only) {
+        srv__conn_send_error(c, 504, "only-if-cached, and no copy is kept");
+        return 1;
+    }
     if (outcome == SRV_CACHE_MISS)
         return 0;
     if (outcome == SRV_CACHE_REFILL) {

@@ -88,6 +88,8 @@ Test(cache_policy, request_directives)
     cr_assert_eq(request_bits("GET", "Pragma", "no-cache", &ma), SRV_CACHE_STORE);
     cr_assert_eq(request_bits("GET", "Cache-Control", "max-stale", &ma),
                  SRV_CACHE_LOOKUP | SRV_CACHE_STORE);
+    cr_assert_eq(request_bits("HEAD", "Cache-Control", "only-if-cached", &ma),
+                 SRV_CACHE_LOOKUP | SRV_CACHE_ONLY_CACHED);
 }
 
 Test(cache_policy, pragma_counts_only_without_cache_control)
