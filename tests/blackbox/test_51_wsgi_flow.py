@@ -128,10 +128,13 @@ def test_while_a_thread_computes_the_loop_looks_at_it_less_and_less_often():
     assert woke < 400, woke
 
 
-def policy_under_load(server, pid, path, want, limit_s=5.0):
+def policy_under_load(server, pid, path, want, limit_s=10.0):
     """Sends requests for path on one connection until the worker's loop
     thread (its main thread) runs under the scheduling policy want, or
-    limit_s passes; returns the policy then."""
+    limit_s passes; returns the policy then. The loop looks at the
+    requests' average once a tick; on a shared machine a slow spell can
+    hold a light request's average above the threshold for some ticks, so
+    the window is long (it ends as soon as the policy is there)."""
     deadline = time.monotonic() + limit_s
     with server.connect() as c:
         r = Reader(c)
@@ -152,9 +155,9 @@ def test_the_loop_waits_its_turn_only_while_requests_are_short():
     with WsgiServer("--threads", "2") as s:
         pid = s.worker_pid()
         assert os.sched_getscheduler(pid) == os.SCHED_OTHER
-        assert policy_under_load(s, pid, "/spin?ms=0", os.SCHED_BATCH) == os.SCHED_BATCH
+        assert policy_under_load(s, pid, "/quick", os.SCHED_BATCH) == os.SCHED_BATCH
         assert policy_under_load(s, pid, "/spin?ms=2", os.SCHED_OTHER) == os.SCHED_OTHER
-        assert policy_under_load(s, pid, "/spin?ms=0", os.SCHED_BATCH) == os.SCHED_BATCH
+        assert policy_under_load(s, pid, "/quick", os.SCHED_BATCH) == os.SCHED_BATCH
 
 
 @pytest.mark.skipif(bool(SANITIZED), reason="microsecond requests, under a sanitizer")
@@ -164,7 +167,7 @@ def test_a_scheduling_policy_set_from_outside_is_left_alone():
     with WsgiServer("--threads", "2", prefix=["chrt", "--idle", "0"]) as s:
         pid = s.worker_pid()
         assert os.sched_getscheduler(pid) == os.SCHED_IDLE
-        assert policy_under_load(s, pid, "/spin?ms=0", os.SCHED_BATCH,
+        assert policy_under_load(s, pid, "/quick", os.SCHED_BATCH,
                                  limit_s=1.5) == os.SCHED_IDLE
 
 
@@ -194,8 +197,8 @@ def test_a_policy_change_denied_is_said_once_and_not_tried_again(tmp_path):
         pid = s.worker_pid()
         said = "the loop thread keeps its scheduling policy: "
         # short requests across several ticks: each would try again
-        assert policy_under_load(s, pid, "/spin?ms=0", os.SCHED_BATCH,
-                                 limit_s=1.5) == os.SCHED_OTHER
+        assert policy_under_load(s, pid, "/quick", os.SCHED_BATCH,
+                                 limit_s=4) == os.SCHED_OTHER
         s.wait_for_line(said)
         assert os.sched_getscheduler(pid) == os.SCHED_OTHER
         assert s.log().count(said) == 1, s.log()

@@ -376,7 +376,15 @@ def start_response_forms_app(environ, start_response):
     start_response(status="200 OK", headers=[("Content-Type", "application/json")], exc_info=None)
     return [json.dumps(out).encode()]
 
+def quick_app(environ, start_response):
+    """As little Python as a request can take (no validator around it):
+    for the tests of what srv does while requests take microseconds."""
+    start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "2")])
+    return [b"ok"]
+
+
 UNVALIDATED = {
+    "quick": quick_app,
     # The validator wraps every result in its own iterator, which would hide
     # the file_wrapper from srv (no sendfile): these two stay unwrapped.
     "file": file_app, "file-tail": file_tail_app, "parts-list": parts_app,
