@@ -257,6 +257,17 @@ static void reset_exchange(srv_conn_t *c)
     c->resp_bytes_total = 0;
 }
 
+/* The request is with the app from now on (an app thread, or a refill it
+ * waits for): the connection is busy until the release. */
+static void enter_app(srv_conn_t *c)
+{
+    c->state = SRV_CS_APP;
+    c->app_busy = 1;
+    c->w->in_app++;
+    srv__conn_refresh_timeout(c, 0);
+    srv__conn_update_reading(c);
+}
+
 static void dispatch(srv_conn_t *c)
 {
     srv_req_t *x = &c->x;
@@ -268,11 +279,7 @@ static void dispatch(srv_conn_t *c)
     x->direct_off = !x->direct;
     x->direct_bytes = 0;
     srv_atomic_store(&x->loop_waits, !c->body_complete || c->rpos < c->rbuf.len);
-    c->state = SRV_CS_APP;
-    c->app_busy = 1;
-    c->w->in_app++;
-    srv__conn_refresh_timeout(c, 0);
-    srv__conn_update_reading(c);
+    enter_app(c);
     srv__pool_dispatch(c->w, &c->x);
 }
 
@@ -372,11 +379,7 @@ static void park(srv_conn_t *c, srv_cache_entry_t *e)
     srv_cache_entry_hold(e);
     c->cache_wait = e;
     srv_list_push_tail(&c->w->cache_parked, &c->park_link);
-    c->state = SRV_CS_APP;
-    c->app_busy = 1;
-    c->w->in_app++;
-    srv__conn_refresh_timeout(c, 0);
-    srv__conn_update_reading(c);
+    enter_app(c);
 }
 
 /* Answers a GET or HEAD without a body from `cache` if it holds a fresh
