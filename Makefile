@@ -14,6 +14,8 @@
 
 JOBS ?= $(shell nproc)
 FUZZ_SECONDS ?= 60
+# Every libFuzzer target: one tests/fuzz/fuzz_NAME.c each.
+FUZZ_TARGETS = $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 BUILD ?= build
 SRV_ARGS ?= --chdir examples/site app:app -b 127.0.0.1:8080 --static /static=static
 
@@ -51,8 +53,8 @@ test-tsan: deps
 fuzz-smoke: deps
 	@.ci/install-deps clang
 	cmake -S . -B build-fuzz -DSRV_FUZZ=ON -DCMAKE_C_COMPILER=clang -DSRV_BUILD_TESTS=OFF
-	cmake --build build-fuzz -j$(JOBS) --target fuzz_http_parser fuzz_chunked fuzz_config fuzz_static
-	for t in http_parser chunked config static; do \
+	cmake --build build-fuzz -j$(JOBS) --target $(addprefix fuzz_,$(FUZZ_TARGETS))
+	for t in $(FUZZ_TARGETS); do \
 	    mkdir -p build-fuzz/work/$$t && \
 	    build-fuzz/tests/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
 	        -dict=tests/fuzz/http.dict -artifact_prefix=build-fuzz/ \
