@@ -97,10 +97,11 @@ enum {
 
 /* Events for the loop (shared). */
 enum {
-    EV_OUT = 1u << 0,      /* output blocks were queued */
-    EV_RELEASE = 1u << 1,  /* the app thread released the exchange */
-    EV_CONTINUE = 1u << 2, /* send "100 Continue" */
-    EV_RESUME = 1u << 3    /* the ring has room again */
+    EV_OUT = 1u << 0,       /* output blocks were queued */
+    EV_RELEASE = 1u << 1,   /* the app thread released the exchange */
+    EV_CONTINUE = 1u << 2,  /* send "100 Continue" */
+    EV_RESUME = 1u << 3,    /* the ring has room again */
+    EV_CACHE_PASS = 1u << 4 /* the response others wait for will not be kept (cache_fill) */
 };
 
 /* Response progress (app thread): started (status and headers known),
@@ -117,8 +118,9 @@ struct srv_req_s {
     int is_head_method;
     int client_keepalive;            /* the request allows the connection to stay */
     int cache_store;                 /* `cache` may keep the response */
-    srv_cache_entry_t *cache_refill; /* held: the expired entry the response refills
-                                      * (loop only) */
+    int cache_fill;                  /* other requests wait for the response (cache_refill) */
+    srv_cache_entry_t *cache_refill; /* held: the entry the response makes anew, an expired
+                                      * one or a marker (loop only) */
     int cache_unsafe;  /* `cache` is on and the method is unsafe: the release drops its URL */
     int64_t start_sec; /* wall clock when the head was complete */
     int32_t start_usec;
@@ -136,6 +138,7 @@ struct srv_req_s {
     srv_list_t late; /* a small last write's blocks, for the release (resp_out.c) */
     size_t late_bytes;
     int load_dropped; /* srv__pool_job_ending() ran for this job */
+    int cache_passed; /* EV_CACHE_PASS was sent */
     /* The response, captured for `cache` (owned; the loop takes it once
      * the exchange is released). */
     srv_cache_entry_t *cache_entry;

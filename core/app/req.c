@@ -184,11 +184,30 @@ static void capture_log_headers(srv_req_t *x, const srv_header_t *h, size_t n)
     x->nlog_hdrs = k;
 }
 
+/* Tells the loop, once, that the response other requests wait for
+ * (cache_refill) will not be kept: they need not wait for its end, which
+ * may be far (a stream). */
+static void cache_pass(srv_req_t *x)
+{
+    srv_worker_t *w = x->w;
+    int send;
+
+    if (!x->cache_fill || x->cache_passed)
+        return;
+    x->cache_passed = 1;
+    uv_mutex_lock(&w->lock);
+    send = srv__req_notify_locked(x, EV_CACHE_PASS);
+    uv_mutex_unlock(&w->lock);
+    if (send)
+        srv__worker_wake(w);
+}
+
 /* Stops capturing the response for `cache`: it is not to be kept. */
 static void cache_drop(srv_req_t *x)
 {
     srv_cache_entry_free(x->cache_entry);
     x->cache_entry = NULL;
+    cache_pass(x);
 }
 
 /* Starts capturing the response for `cache` if the request allows it and
@@ -196,13 +215,15 @@ static void cache_drop(srv_req_t *x)
 static void cache_start(srv_req_t *x, int status, const char *reason, const srv_header_t *h,
                         size_t n)
 {
-    int64_t life, age;
+    srv_cache_life_t life;
 
-    cache_drop(x);
-    if (!x->cache_store || (life = srv_cache_lifetime(status, h, n, &age)) < 0)
-        return;
-    x->cache_entry =
-        srv_cache_capture_start(&x->view, status, reason, h, n, life, age, x->w->cache_entry_max);
+    srv_cache_entry_free(x->cache_entry);
+    x->cache_entry = NULL;
+    if (x->cache_store && srv_cache_lifetime(status, h, n, &life) > 0)
+        x->cache_entry =
+            srv_cache_capture_start(&x->view, status, reason, h, n, &life, x->w->cache_entry_max);
+    if (x->cache_entry == NULL)
+        cache_pass(x);
 }
 
 int srv_resp_start(srv_req_t *x, int status, const char *reason, const srv_header_t *headers,
@@ -555,7 +576,7 @@ void srv__req_complete(srv_req_t *x, int rc)
      * note the end, which it does when it wakes for the client's next
      * request (exchange.h). Waking it now costs a context switch. */
     if (x->direct && !x->loop_close && !srv_atomic_load(&x->loop_waits) && x->cache_entry == NULL &&
-        !x->cache_unsafe)
+        !x->cache_unsafe && (!x->cache_fill || x->cache_passed))
         send = 0;
     uv_mutex_unlock(&w->lock);
     if (send)

@@ -31,12 +31,15 @@ typedef struct vary_s {
 struct srv_cache_entry_s {
     unsigned refs;            /* the store's, and each answer's being written (loop) */
     int stored;               /* in the store */
-    int refreshing;           /* expired, and a request is with the app to make it anew */
+    int refreshing;           /* a request is with the app to make it anew */
+    int marker;               /* no response: a URI's first fill, or that its last response
+                               * was not kept (only the key is set) */
     srv_list_t lru;           /* in the store's list, the most recent first */
     srv_cache_entry_t *hnext; /* the bucket's chain */
     uint64_t hash;
     uint64_t stored_ms, expires_ms; /* loop clock */
-    int64_t lifetime, age0;         /* seconds */
+    uint64_t stale_ms;              /* expired, it answers while refreshing until then */
+    int64_t lifetime, stale, age0;  /* seconds */
     int status;
     size_t max; /* the most bytes it may count */
     char *meta; /* owned: the key, the varied names and values, then the head */
@@ -332,8 +335,8 @@ static int capture_line(srv_cache_entry_t *e, const srv_header_t *h)
 }
 
 srv_cache_entry_t *srv_cache_capture_start(const srv_request_t *v, int status, const char *reason,
-                                           const srv_header_t *h, size_t n, int64_t lifetime,
-                                           int64_t age, size_t max)
+                                           const srv_header_t *h, size_t n,
+                                           const srv_cache_life_t *life, size_t max)
 {
     srv_cache_entry_t *e;
     srv_http_resp_meta_t meta = {-1, 0, 0};
@@ -358,8 +361,9 @@ srv_cache_entry_t *srv_cache_capture_start(const srv_request_t *v, int status, c
     e->refs = 1;
     e->max = max;
     e->status = status;
-    e->lifetime = lifetime;
-    e->age0 = age;
+    e->lifetime = life->fresh;
+    e->stale = life->stale;
+    e->age0 = life->age;
     e->last_modified = -1;
     e->key_len = e->meta_len = make_key(v, e->meta);
     for (i = 0; i < n; i++)
@@ -421,6 +425,26 @@ int srv_cache_capture_body(srv_cache_entry_t *e, const void *data, size_t len)
 
 /* ---- The store ---- */
 
+/* Links e (with its hash) into the store, making room for it: the least
+ * recently used entries go. Returns 0, or -1 when it cannot fit (e is
+ * freed). */
+static int link_entry(srv_cache_t *c, srv_cache_entry_t *e)
+{
+    while (c->used + entry_bytes(e) > c->cap && !srv_list_empty(&c->lru))
+        remove_entry(c, srv_list_entry(c->lru.prev, srv_cache_entry_t, lru));
+    if (entry_bytes(e) > c->cap) {
+        srv_cache_entry_free(e);
+        return -1;
+    }
+    e->hnext = c->buckets[e->hash & c->mask];
+    c->buckets[e->hash & c->mask] = e;
+    srv_list_push_head(&c->lru, &e->lru);
+    c->used += entry_bytes(e);
+    c->count++;
+    e->stored = 1;
+    return 0;
+}
+
 void srv_cache_insert(srv_cache_t *c, srv_cache_entry_t *e, uint64_t now_ms)
 {
     srv_cache_entry_t *p, *next, *oldest = NULL;
@@ -429,8 +453,9 @@ void srv_cache_insert(srv_cache_t *c, srv_cache_entry_t *e, uint64_t now_ms)
     e->hash = hash_bytes(c->seed, e->meta, e->key_len);
     e->stored_ms = now_ms;
     e->expires_ms = now_ms + (uint64_t)e->lifetime * 1000;
-    /* Replace the entry with the same key and the same varied values; count
-     * the others of the same key. */
+    e->stale_ms = e->expires_ms + (uint64_t)e->stale * 1000;
+    /* Replace the entry with the same key and the same varied values, and
+     * the key's marker; count the others of the same key. */
     for (p = c->buckets[e->hash & c->mask]; p != NULL; p = next) {
         size_t i;
         int same;
@@ -439,8 +464,8 @@ void srv_cache_insert(srv_cache_t *c, srv_cache_entry_t *e, uint64_t now_ms)
         if (p->hash != e->hash || p->key_len != e->key_len ||
             memcmp(p->meta, e->meta, e->key_len) != 0)
             continue;
-        same = p->nvary == e->nvary;
-        for (i = 0; same && i < e->nvary; i++) {
+        same = p->marker || p->nvary == e->nvary;
+        for (i = 0; same && !p->marker && i < e->nvary; i++) {
             const vary_t *a = &p->vary[i], *b = &e->vary[i];
 
             same = a->name_len == b->name_len && a->present == b->present &&
@@ -458,18 +483,37 @@ void srv_cache_insert(srv_cache_t *c, srv_cache_entry_t *e, uint64_t now_ms)
     }
     if (variants >= VARIANTS_MAX)
         remove_entry(c, oldest);
-    while (c->used + entry_bytes(e) > c->cap && !srv_list_empty(&c->lru))
-        remove_entry(c, srv_list_entry(c->lru.prev, srv_cache_entry_t, lru));
-    if (entry_bytes(e) > c->cap) {
-        srv_cache_entry_free(e);
-        return;
-    }
-    e->hnext = c->buckets[e->hash & c->mask];
-    c->buckets[e->hash & c->mask] = e;
+    link_entry(c, e);
+}
+
+/* Makes e the most recently used. */
+static void touch(srv_cache_t *c, srv_cache_entry_t *e)
+{
+    srv_list_unlink(&e->lru);
     srv_list_push_head(&c->lru, &e->lru);
-    c->used += entry_bytes(e);
-    c->count++;
-    e->stored = 1;
+}
+
+/* Stores a marker for key[0..klen): a first fill under way. Returns it, or
+ * NULL when out of memory (or when the store is too small for it). */
+static srv_cache_entry_t *add_marker(srv_cache_t *c, const char *key, size_t klen, uint64_t hash)
+{
+    srv_cache_entry_t *e = srv_calloc(1, sizeof(*e));
+
+    if (e == NULL)
+        return NULL;
+    e->meta = srv_malloc(klen);
+    if (e->meta == NULL) {
+        srv_free(e);
+        return NULL;
+    }
+    memcpy(e->meta, key, klen);
+    e->meta_cap = e->meta_len = e->key_len = klen;
+    e->refs = 1;
+    e->marker = 1;
+    e->refreshing = 1;
+    e->last_modified = -1;
+    e->hash = hash;
+    return link_entry(c, e) == 0 ? e : NULL;
 }
 
 /* Age in seconds of e at now_ms (RFC 9111 4.2.3, with the store's clock). */
@@ -483,7 +527,7 @@ srv_cache_entry_t *srv_cache_lookup(srv_cache_t *c, const srv_request_t *v, int6
 {
     char key[SRV_CACHE_KEY_MAX];
     size_t klen = make_key(v, NULL);
-    srv_cache_entry_t *e;
+    srv_cache_entry_t *e, *mark = NULL;
     uint64_t hash;
 
     *outcome = SRV_CACHE_MISS;
@@ -492,35 +536,63 @@ srv_cache_entry_t *srv_cache_lookup(srv_cache_t *c, const srv_request_t *v, int6
     make_key(v, key);
     hash = hash_bytes(c->seed, key, klen);
     for (e = c->buckets[hash & c->mask]; e != NULL; e = e->hnext) {
-        if (e->hash != hash || !entry_matches(e, key, klen, v))
+        if (e->hash != hash)
+            continue;
+        if (e->marker) {
+            if (e->key_len == klen && memcmp(e->meta, key, klen) == 0)
+                mark = e;
+            continue;
+        }
+        if (!entry_matches(e, key, klen, v))
             continue;
         if (now_ms >= e->expires_ms) {
-            /* Expired: one request makes it anew, the others wait for it. */
+            /* Expired: one request makes it anew, the others wait for it,
+             * or get the stale copy meanwhile if the app allowed that. */
+            if (e->refreshing && now_ms < e->stale_ms &&
+                (max_age < 0 || entry_age(e, now_ms) <= max_age))
+                break;
             if (e->refreshing) {
                 *outcome = SRV_CACHE_WAIT;
                 return e;
             }
             if (!may_refill)
-                break;
+                return NULL;
             e->refreshing = 1;
             *outcome = SRV_CACHE_REFILL;
             return e;
         }
         if (max_age >= 0 && entry_age(e, now_ms) > max_age)
-            break;
-        srv_list_unlink(&e->lru);
-        srv_list_push_head(&c->lru, &e->lru);
+            return NULL;
+        break;
+    }
+    if (e != NULL) {
+        touch(c, e);
         *outcome = SRV_CACHE_HIT;
         return e;
     }
-    return NULL;
+    /* No entry answers v: its URI's first fill is under way (wait for it),
+     * or its last response was not kept (the app answers), or neither
+     * (this request makes the first fill). */
+    if (mark != NULL && mark->refreshing) {
+        *outcome = SRV_CACHE_WAIT;
+        return mark;
+    }
+    if (mark != NULL) {
+        touch(c, mark);
+        return NULL;
+    }
+    if (!may_refill || (mark = add_marker(c, key, klen, hash)) == NULL)
+        return NULL;
+    *outcome = SRV_CACHE_REFILL;
+    return mark;
 }
 
 void srv_cache_refill_done(srv_cache_t *c, srv_cache_entry_t *e, uint64_t now_ms)
 {
     e->refreshing = 0;
-    /* Not replaced: the app's new response was not kept. */
-    if (e->stored && now_ms >= e->expires_ms)
+    /* Not replaced: the app's new response was not kept. A marker stays,
+     * to tell that. */
+    if (e->stored && !e->marker && now_ms >= e->expires_ms)
         remove_entry(c, e);
 }
 

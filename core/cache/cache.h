@@ -29,14 +29,14 @@ size_t srv_cache_entry_max(const srv_cache_t *c);
 /* ---- Capture: the app thread that answers v ---- */
 
 /* Starts an entry for the response the app starts with status, reason
- * and its headers (as it gave them), to be kept for lifetime seconds from
- * now (srv_cache_lifetime, which also gave age). The entry copies what it
- * needs. Returns NULL when the response cannot be stored (it varies on
- * a header the request has twice, or it is already over max bytes) or
- * when out of memory. */
+ * and its headers (as it gave them), to be kept for the times of life
+ * (srv_cache_lifetime; borrowed). The entry copies what it needs. Returns
+ * NULL when the response cannot be stored (it varies on a header the
+ * request has twice, or it is already over max bytes) or when out of
+ * memory. */
 srv_cache_entry_t *srv_cache_capture_start(const srv_request_t *v, int status, const char *reason,
-                                           const srv_header_t *h, size_t n, int64_t lifetime,
-                                           int64_t age, size_t max);
+                                           const srv_header_t *h, size_t n,
+                                           const srv_cache_life_t *life, size_t max);
 /* Adds body bytes. Returns 0, or -1 when the entry grows over its max or
  * memory runs out: the caller frees it. */
 int srv_cache_capture_body(srv_cache_entry_t *e, const void *data, size_t len);
@@ -52,23 +52,32 @@ void srv_cache_insert(srv_cache_t *c, srv_cache_entry_t *e, uint64_t now_ms);
 enum {
     SRV_CACHE_MISS = 0, /* nothing for v: the app answers */
     SRV_CACHE_HIT,      /* a fresh entry answers v */
-    SRV_CACHE_REFILL,   /* v's entry expired: the app answers v, and its response is awaited
+    SRV_CACHE_REFILL,   /* nothing fresh for v, and no other request is with the app for it:
+                         * the app answers v, and its response is awaited
                          * (srv_cache_refill_done) by the requests that find it meanwhile */
-    SRV_CACHE_WAIT      /* v's entry expired and another request is making it anew: wait
-                         * for that one, then look again */
+    SRV_CACHE_WAIT      /* another request is making v's entry: wait for that one (the
+                         * returned entry's srv_cache_refill_done), then look again */
 };
 
 /* Looks for the entry of v: *outcome says what was found, and the entry
- * (or NULL for a miss) is returned. A fresh entry older than max_age
- * seconds (unless max_age is -1) is a miss. An expired entry is kept, so
- * that a stampede of requests for it does not reach the app: the first
- * that may_refill (a GET that may store) refills it, and the others wait
- * (WAIT); one that may not refill misses. The entry stays the store's:
- * hold it to keep it past the next call. */
+ * is returned (NULL for a miss). A fresh entry older than max_age seconds
+ * (unless max_age is -1) is a miss. So that a stampede of requests for
+ * one URI does not reach the app, only the first request that may_refill
+ * (a GET that may store) goes to the app (REFILL), and the others wait
+ * for its response (WAIT):
+ * - for an expired entry, which is kept for that, or answers as it is
+ *   (HIT) within its stale-while-revalidate time;
+ * - for a URI with no entry at all, for which the store makes a marker;
+ *   if the response that comes is not kept, the marker stays, and the
+ *   requests for the URI go to the app at once (MISS) from then on,
+ *   until a response for it is kept.
+ * One that may not refill misses. The entry stays the store's: hold it
+ * to keep it past the next call. */
 srv_cache_entry_t *srv_cache_lookup(srv_cache_t *c, const srv_request_t *v, int64_t max_age,
                                     uint64_t now_ms, int may_refill, int *outcome);
 /* Ends the refill of e (REFILL): call it once the app's response was
- * stored (or not). If that response did not replace e, e goes. */
+ * stored, or is known not to be. If that response did not replace an
+ * expired e, e goes. */
 void srv_cache_refill_done(srv_cache_t *c, srv_cache_entry_t *e, uint64_t now_ms);
 /* Keeps e alive until a matching release, even if the store drops it
  * meanwhile (an answer that sends its body). */

@@ -139,9 +139,15 @@ static int status_cacheable(int status)
     }
 }
 
-/* Reads one Cache-Control value into *smax, *max and *pub. Returns -1
- * when the response must not be stored. */
-static int read_cache_control(const srv_str_t *value, int64_t *smax, int64_t *max, int *pub)
+/* What the Cache-Control values of a response say. */
+typedef struct response_cc_s {
+    int64_t smax, max, swr; /* -1: not given */
+    int pub, revalidate, swr_bad;
+} response_cc_t;
+
+/* Reads one Cache-Control value into *cc. Returns -1 when the response
+ * must not be stored. */
+static int read_cache_control(const srv_str_t *value, response_cc_t *cc)
 {
     size_t pos = 0, n;
     const char *el;
@@ -156,14 +162,22 @@ static int read_cache_control(const srv_str_t *value, int64_t *smax, int64_t *ma
         if (is_directive(&d, "no-store") || is_directive(&d, "no-cache") ||
             is_directive(&d, "private"))
             return -1;
-        if (is_directive(&d, "public"))
-            *pub = 1;
-        else if (is_directive(&d, "s-maxage"))
-            slot = smax;
-        else if (is_directive(&d, "max-age"))
-            slot = max;
+        if (is_directive(&d, "public")) {
+            cc->pub = 1;
+        } else if (is_directive(&d, "s-maxage")) {
+            slot = &cc->smax;
+        } else if (is_directive(&d, "max-age")) {
+            slot = &cc->max;
+        } else if (is_directive(&d, "must-revalidate") || is_directive(&d, "proxy-revalidate")) {
+            cc->revalidate = 1;
+        } else if (is_directive(&d, "stale-while-revalidate")) {
+            /* Twice or without a number: no stale answers, but the
+             * response is as clear as without it. */
+            cc->swr_bad |= cc->swr >= 0 || d.value == NULL ||
+                           srv_cache_delta_seconds(d.value, d.value_len, &cc->swr) != 0;
+        }
         if (slot == NULL)
-            continue; /* must-revalidate and the like: srv only serves fresh copies */
+            continue; /* other directives do not concern a shared cache that stores */
         if (*slot >= 0 || d.value == NULL ||
             srv_cache_delta_seconds(d.value, d.value_len, slot) != 0)
             return -1; /* twice, or no number: unclear (RFC 9111 4.2.1) */
@@ -187,19 +201,21 @@ static int vary_names(const srv_str_t *value)
     return count;
 }
 
-int64_t srv_cache_lifetime(int status, const srv_header_t *h, size_t n, int64_t *age)
+int64_t srv_cache_lifetime(int status, const srv_header_t *h, size_t n, srv_cache_life_t *life)
 {
-    int64_t smax = -1, max = -1, life;
-    int pub = 0, nvary = 0, has_cc = 0;
+    response_cc_t cc = {-1, -1, -1, 0, 0, 0};
+    int nvary = 0, has_cc = 0;
     size_t i;
 
-    *age = 0;
+    life->fresh = -1;
+    life->age = 0;
+    life->stale = 0;
     if (!status_cacheable(status))
         return -1;
     for (i = 0; i < n; i++) {
         if (named(&h[i], "cache-control")) {
             has_cc = 1;
-            if (read_cache_control(&h[i].value, &smax, &max, &pub) != 0)
+            if (read_cache_control(&h[i].value, &cc) != 0)
                 return -1;
         } else if (named(&h[i], "set-cookie")) {
             return -1;
@@ -210,18 +226,24 @@ int64_t srv_cache_lifetime(int status, const srv_header_t *h, size_t n, int64_t 
                 return -1;
             nvary += k;
         } else if (named(&h[i], "age")) {
-            if (srv_cache_delta_seconds(h[i].value.p, h[i].value.len, age) != 0)
+            if (srv_cache_delta_seconds(h[i].value.p, h[i].value.len, &life->age) != 0)
                 return -1;
         }
     }
     if (!has_cc || nvary > SRV_CACHE_VARY_MAX)
         return -1;
-    if (smax >= 0)
-        life = smax;
-    else if (pub && max >= 0)
-        life = max;
+    if (cc.smax >= 0)
+        life->fresh = cc.smax;
+    else if (cc.pub && cc.max >= 0)
+        life->fresh = cc.max;
     else
         return -1;
-    life -= *age;
-    return life > 0 ? life : -1;
+    life->fresh -= life->age;
+    if (life->fresh <= 0) {
+        life->fresh = -1;
+        return -1;
+    }
+    if (cc.swr > 0 && !cc.swr_bad && !cc.revalidate)
+        life->stale = cc.swr;
+    return life->fresh;
 }

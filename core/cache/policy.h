@@ -36,14 +36,25 @@ unsigned srv_cache_request(const srv_request_t *v, int64_t *max_age);
  * to it invalidates the stored responses for its URI (RFC 9111 4.4). */
 int srv_cache_method_unsafe(const char *m, size_t len);
 
+/* The times a kept response is served for, in seconds. */
+typedef struct srv_cache_life_s {
+    int64_t fresh; /* from now on, as a fresh copy */
+    int64_t age;   /* the response's own Age when it came */
+    int64_t stale; /* stale-while-revalidate (RFC 5861): past fresh, how long the
+                    * stale copy still answers while one request makes it anew */
+} srv_cache_life_t;
+
 /* How long, in seconds, a shared cache may keep a response with this
  * status and these headers (the app's, as it gave them): s-maxage, else
- * max-age with public, less the response's own Age. Returns -1 when it
- * must not be stored: a status that is not cacheable by default, no such
- * lifetime, no-store, no-cache, private, a directive given twice or with a
- * bad value, Set-Cookie, "Vary: *", more than SRV_CACHE_VARY_MAX varied
- * headers, or a lifetime already over. *age gets the response's Age. */
-int64_t srv_cache_lifetime(int status, const srv_header_t *h, size_t n, int64_t *age);
+ * max-age with public, less the response's own Age. Returns that (also in
+ * life->fresh), or -1 when it must not be stored: a status that is not
+ * cacheable by default, no such lifetime, no-store, no-cache, private, a
+ * directive given twice or with a bad value, Set-Cookie, "Vary: *", more
+ * than SRV_CACHE_VARY_MAX varied headers, or a lifetime already over.
+ * life->stale is 0 without a valid stale-while-revalidate, and with
+ * must-revalidate or proxy-revalidate, which forbid stale answers (RFC
+ * 9111 4.2.4). */
+int64_t srv_cache_lifetime(int status, const srv_header_t *h, size_t n, srv_cache_life_t *life);
 
 /* Reads delta-seconds (RFC 9111 1.2.2): 1*DIGIT, capped at 2^31. Returns
  * 0 with the value in *out, or -1. */

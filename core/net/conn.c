@@ -357,30 +357,35 @@ static void resume_parked(srv_worker_t *w, srv_cache_entry_t *e)
     }
 }
 
-/* What a released exchange tells `cache`: a response to keep, an expired
- * copy made anew (for the requests that wait for it), or an unsafe
- * request that changed what its URL names (RFC 9111 4.4: on a non-error
- * status). */
+/* Ends the fill the exchange made for the requests that wait for it, if
+ * it made one: they look again. */
+static void end_fill(srv_conn_t *c)
+{
+    srv_cache_entry_t *e = c->x.cache_refill;
+
+    if (e == NULL)
+        return;
+    c->x.cache_refill = NULL;
+    srv_cache_refill_done(c->w->cache, e, uv_now(&c->w->loop));
+    resume_parked(c->w, e);
+    srv_cache_entry_release(e);
+}
+
+/* What a released exchange tells `cache`: a response to keep, an entry
+ * made anew (for the requests that wait for it), or an unsafe request
+ * that changed what its URL names (RFC 9111 4.4: on a non-error status). */
 static void note_cache(srv_conn_t *c)
 {
     srv_worker_t *w = c->w;
     srv_req_t *x = &c->x;
-    uint64_t now = uv_now(&w->loop);
 
     if (x->cache_unsafe && x->status >= 200 && x->status < 400)
         srv_cache_invalidate(w->cache, &x->view);
     if (x->cache_entry != NULL) {
-        srv_cache_insert(w->cache, x->cache_entry, now);
+        srv_cache_insert(w->cache, x->cache_entry, uv_now(&w->loop));
         x->cache_entry = NULL;
     }
-    if (x->cache_refill != NULL) {
-        srv_cache_entry_t *e = x->cache_refill;
-
-        x->cache_refill = NULL;
-        srv_cache_refill_done(w->cache, e, now);
-        resume_parked(w, e);
-        srv_cache_entry_release(e);
-    }
+    end_fill(c);
 }
 
 void srv__conn_on_app(srv_conn_t *c, unsigned events, unsigned state)
@@ -392,6 +397,8 @@ void srv__conn_on_app(srv_conn_t *c, unsigned events, unsigned state)
         c->x.thread = NULL;
         if (c->w->cache != NULL)
             note_cache(c);
+    } else if (events & EV_CACHE_PASS) {
+        end_fill(c); /* the app goes on with a response that is not kept */
     }
     if (c->state == SRV_CS_CLOSED) {
         free_blocks(&c->wq);

@@ -240,6 +240,8 @@ static void reset_exchange(srv_conn_t *c)
     x->log_body_bytes = 0;
     x->log_status = 0;
     x->cache_store = 0;
+    x->cache_fill = 0;
+    x->cache_passed = 0;
     x->cache_unsafe = 0;
     x->plan.keep_alive = 0;
     x->events = 0;
@@ -412,6 +414,7 @@ static int answer_cached(srv_conn_t *c)
     if (outcome == SRV_CACHE_REFILL) {
         srv_cache_entry_hold(e);
         x->cache_refill = e;
+        x->cache_fill = 1;
         return 0;
     }
     if (outcome == SRV_CACHE_WAIT) {

@@ -225,6 +225,47 @@ def test_an_expired_copy_is_made_anew_once_while_the_others_wait(srv):
     assert get(srv, url).body in bodies
 
 
+def test_the_first_requests_for_a_url_reach_the_app_once(srv):
+    url = made("Cache-Control: s-maxage=60", ms=300)
+    socks = send_at_once(srv, url, 6)
+    rs = [Reader(s).response(timeout=10) for s in socks]
+    for s in socks:
+        s.close()
+    assert len({r.body for r in rs}) == 1, "the app made it more than once"
+    assert sorted(r.header("Age") is None for r in rs) == [False] * 5 + [True]
+
+
+def test_the_first_requests_for_a_url_not_kept_reach_the_app_after_the_first(srv):
+    url = made("X-Kept: no", ms=300)
+    socks = send_at_once(srv, url, 3)
+    rs = [Reader(s).response(timeout=10) for s in socks]
+    for s in socks:
+        s.close()
+    assert len({r.body for r in rs}) == 3 and all(r.header("Age") is None for r in rs)
+    # From now on the URL goes to the app at once.
+    socks = send_at_once(srv, url, 3)
+    rs = [Reader(s).response(timeout=10) for s in socks]
+    for s in socks:
+        s.close()
+    assert len({r.body for r in rs}) == 3
+
+
+def test_a_stale_copy_answers_while_one_request_makes_it_anew(srv):
+    url = made("Cache-Control: s-maxage=1, stale-while-revalidate=30", ms=400)
+    first = get(srv, url).body
+    kept_now(srv, url)
+    time.sleep(1.1)
+    refill = send_at_once(srv, url, 1)[0]
+    time.sleep(0.1 * SLOW)
+    stale = get(srv, url)
+    assert stale.body == first and int(stale.header("Age")) >= 1, "the stale copy answers"
+    fresh = Reader(refill).response(timeout=10)
+    refill.close()
+    assert fresh.body != first and fresh.header("Age") is None
+    kept_now(srv, url)
+    assert get(srv, url).body == fresh.body
+
+
 def test_a_client_that_leaves_while_waiting_for_a_refill_costs_nothing(srv):
     url = made("Cache-Control: s-maxage=1", ms=300)
     get(srv, url)
@@ -408,6 +449,43 @@ def test_a_wsgi_app_s_response_is_kept(tmp_path):
         assert (again.body, again.header("Age")) == (first.body, "0")
         assert c.get("/y").body == b"call 1 of a generator"
         c.close()
+
+
+@needs_python
+def test_requests_that_wait_for_a_first_response_go_on_once_it_starts_unkept(tmp_path):
+    # The first response for / streams until the second request for / has
+    # reached the app: it is not kept, so the second needs not wait for its
+    # end (which could be far: a stream of events).
+    (tmp_path / "stream.py").write_text(
+        "import itertools, threading\n"
+        "n = itertools.count()\n"
+        "second = threading.Event()\n"
+        "def app(environ, start_response):\n"
+        "    i = next(n)\n"
+        "    start_response('200 OK', [('Content-Type', 'text/plain')])\n"
+        "    if i > 0:\n"
+        "        second.set()\n"
+        "        return [b'second']\n"
+        "    def stream():\n"
+        "        yield b'first, '\n"
+        "        yield b'with the second' if second.wait(5) else b'alone'\n"
+        "    return stream()\n")
+    with Server("--cache", "1m", "--threads", "2", "--chdir", str(tmp_path), "stream:app") as s:
+        a = s.connect()
+        a.settimeout(10 * SLOW)
+        a.sendall(b"GET / HTTP/1.1\r\nHost: test\r\n\r\n")
+        got = b""
+        while b"first, " not in got:
+            more = a.recv(4096)
+            assert more, "closed"
+            got += more
+        assert get(s, "/").body == b"second"
+        while not got.endswith(b"0\r\n\r\n"):
+            more = a.recv(4096)
+            assert more, "closed"
+            got += more
+        assert b"with the second" in got
+        a.close()
 
 
 @needs_python

@@ -4,9 +4,10 @@
  * The input is split at '\n' into a Cache-Control, a Vary and an Age value
  * of a response, a request's Cache-Control, its Accept-Language (which the
  * response may vary on), an If-None-Match, and its path. A lifetime is -1
- * or within (0, 2^31]. A response that may be kept is captured and stored
- * in a small store that lives across inputs (so eviction and variants get
- * exercised); looked up again, it answers with a head within
+ * or within (0, 2^31]. The request is looked up in a small store that
+ * lives across inputs (so eviction, variants and markers get exercised);
+ * if it is to fill its entry, the response (if it may be kept) is captured
+ * and stored before the fill ends. A hit answers with a head within
  * srv_cache_head_max() bytes, and the store keeps to its bytes. An answer
  * holds its entry while the store may drop it. */
 #include <assert.h>
@@ -29,8 +30,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     srv_header_t resp[4], req[4];
     srv_request_t v;
     srv_cache_entry_t *e;
-    srv_cache_entry_t *hit;
-    int64_t life, age, max_age;
+    srv_cache_entry_t *hit, *fill;
+    srv_cache_life_t life;
+    int64_t fresh, max_age;
     unsigned bits;
     int outcome;
     size_t i;
@@ -64,13 +66,28 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     v.headers = req;
     v.nheaders = part[5].len > 0 ? 4 : 2;
 
-    life = srv_cache_lifetime(200, resp, part[2].len > 0 ? 4 : 2, &age);
-    assert(life == -1 || (life > 0 && life <= 2147483648LL));
+    fresh = srv_cache_lifetime(200, resp, part[2].len > 0 ? 4 : 2, &life);
+    assert(fresh == -1 || (fresh > 0 && fresh <= 2147483648LL));
+    assert(fresh == life.fresh && life.stale >= 0 && life.stale <= 2147483648LL);
     bits = srv_cache_request(&v, &max_age);
     assert(max_age >= -1 && max_age <= 2147483648LL);
     now += 100;
-    if (life > 0 && (bits & SRV_CACHE_STORE)) {
-        e = srv_cache_capture_start(&v, 200, "OK", resp, 4, life, age, srv_cache_entry_max(store));
+    /* The request looks first; if it is to make the entry (REFILL), the
+     * response below is its app's, and the fill ends after it. */
+    outcome = SRV_CACHE_MISS;
+    hit = (bits & SRV_CACHE_LOOKUP)
+              ? srv_cache_lookup(store, &v, max_age, now, (bits & SRV_CACHE_STORE) != 0, &outcome)
+              : NULL;
+    assert((hit == NULL) == (outcome == SRV_CACHE_MISS));
+    fill = outcome == SRV_CACHE_REFILL ? hit : NULL;
+    if (outcome != SRV_CACHE_HIT)
+        hit = NULL;
+    if (fill != NULL)
+        srv_cache_entry_hold(fill);
+    if (hit != NULL)
+        srv_cache_entry_hold(hit); /* as an answer being sent does */
+    if (fresh > 0 && (bits & SRV_CACHE_STORE)) {
+        e = srv_cache_capture_start(&v, 200, "OK", resp, 4, &life, srv_cache_entry_max(store));
         if (e != NULL && srv_cache_capture_body(e, data, size) != 0) {
             srv_cache_entry_free(e);
             e = NULL;
@@ -78,22 +95,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (e != NULL)
             srv_cache_insert(store, e, now);
     }
-    assert(srv_cache_bytes(store) <= 64 * 1024);
-    hit = (bits & SRV_CACHE_LOOKUP) ? srv_cache_lookup(store, &v, max_age, now, 1, &outcome) : NULL;
-    if (hit != NULL && outcome != SRV_CACHE_HIT) {
-        /* Expired: this input refills it (or waits for another), and
-         * ends the refill at once, as a response that was not kept. */
-        if (outcome == SRV_CACHE_REFILL)
-            srv_cache_refill_done(store, hit, now);
-        hit = NULL;
+    if (fill != NULL) {
+        srv_cache_refill_done(store, fill, now);
+        srv_cache_entry_release(fill);
     }
+    assert(srv_cache_bytes(store) <= 64 * 1024);
     if (hit != NULL) {
         size_t max = srv_cache_head_max(hit);
         char *out = malloc(max);
         srv_cache_answer_t a;
 
         assert(out != NULL);
-        srv_cache_entry_hold(hit); /* as an answer being sent does */
         srv_cache_answer(hit, &v, size % 3 == 0, size % 5 != 0, now, out, &a);
         assert(a.head_len <= max);
         assert(a.status == 200 || a.status == 304);

@@ -116,7 +116,7 @@ Test(cache_policy, unsafe_methods)
 static int64_t life1(int status, const char *name, const char *value)
 {
     srv_header_t h[2] = {{S("Content-Type"), S("text/html")}};
-    int64_t age;
+    srv_cache_life_t life;
 
     if (name != NULL) {
         h[1].name.p = name;
@@ -124,7 +124,7 @@ static int64_t life1(int status, const char *name, const char *value)
         h[1].value.p = value;
         h[1].value.len = strlen(value);
     }
-    return srv_cache_lifetime(status, h, name ? 2 : 1, &age);
+    return srv_cache_lifetime(status, h, name ? 2 : 1, &life);
 }
 
 Test(cache_policy, only_what_the_app_marks_for_a_shared_cache_is_kept)
@@ -160,6 +160,36 @@ Test(cache_policy, what_is_never_kept)
     cr_assert_eq(life1(301, "Cache-Control", "s-maxage=30"), 30);
 }
 
+Test(cache_policy, stale_while_revalidate)
+{
+    srv_header_t h[2] = {{S("Content-Type"), S("text/html")}, {S("Cache-Control"), NOSTR}};
+    static const struct {
+        const char *cc;
+        int64_t fresh, stale;
+    } cases[] = {
+        {"s-maxage=5, stale-while-revalidate=30", 5, 30},
+        {"public, max-age=5, stale-while-revalidate=\"30\"", 5, 30},
+        {"public, max-age=5", 5, 0},
+        {"s-maxage=5, stale-while-revalidate=0", 5, 0},
+        {"s-maxage=5, stale-while-revalidate=30, must-revalidate", 5, 0},
+        {"s-maxage=5, proxy-revalidate, stale-while-revalidate=30", 5, 0},
+        {"s-maxage=5, stale-while-revalidate=30, stale-while-revalidate=30", 5, 0},
+        {"s-maxage=5, stale-while-revalidate", 5, 0},
+        {"s-maxage=5, stale-while-revalidate=x", 5, 0},
+        {"max-age=5, stale-while-revalidate=30", -1, 0},
+    };
+    srv_cache_life_t life;
+    size_t i;
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        h[1].value.p = cases[i].cc;
+        h[1].value.len = strlen(cases[i].cc);
+        cr_assert_eq(srv_cache_lifetime(200, h, 2, &life), cases[i].fresh, "%s", cases[i].cc);
+        cr_assert_eq(life.fresh, cases[i].fresh, "%s", cases[i].cc);
+        cr_assert_eq(life.stale, cases[i].stale, "%s", cases[i].cc);
+    }
+}
+
 Test(cache_policy, set_cookie_vary_star_and_age)
 {
     srv_header_t cookie[] = {{S("Cache-Control"), S("s-maxage=30")}, {S("Set-Cookie"), S("a=b")}};
@@ -173,15 +203,15 @@ Test(cache_policy, set_cookie_vary_star_and_age)
     srv_header_t eight[] = {{S("Cache-Control"), S("s-maxage=30")},
                             {S("Vary"), S("a, b, c, d, e")},
                             {S("Vary"), S("f, g, h")}};
-    int64_t age;
+    srv_cache_life_t life;
 
-    cr_assert_eq(srv_cache_lifetime(200, cookie, 2, &age), -1);
-    cr_assert_eq(srv_cache_lifetime(200, star, 2, &age), -1);
-    cr_assert_eq(srv_cache_lifetime(200, aged, 2, &age), 20);
-    cr_assert_eq(age, 10);
-    cr_assert_eq(srv_cache_lifetime(200, old, 2, &age), -1);
-    cr_assert_eq(srv_cache_lifetime(200, many, 3, &age), -1);
-    cr_assert_eq(srv_cache_lifetime(200, eight, 3, &age), 30);
+    cr_assert_eq(srv_cache_lifetime(200, cookie, 2, &life), -1);
+    cr_assert_eq(srv_cache_lifetime(200, star, 2, &life), -1);
+    cr_assert_eq(srv_cache_lifetime(200, aged, 2, &life), 20);
+    cr_assert_eq(life.age, 10);
+    cr_assert_eq(srv_cache_lifetime(200, old, 2, &life), -1);
+    cr_assert_eq(srv_cache_lifetime(200, many, 3, &life), -1);
+    cr_assert_eq(srv_cache_lifetime(200, eight, 3, &life), 30);
 }
 
 Test(cache_policy, delta_seconds)
@@ -207,7 +237,7 @@ static srv_cache_entry_t *capture(const req_t *r, const char *cc, const char *na
     srv_header_t h[3] = {{S("Content-Type"), S("text/plain")}, {S("Cache-Control"), NOSTR}};
     srv_cache_entry_t *e;
     size_t n = 2;
-    int64_t life, age;
+    srv_cache_life_t life;
 
     h[1].value.p = cc;
     h[1].value.len = strlen(cc);
@@ -218,9 +248,8 @@ static srv_cache_entry_t *capture(const req_t *r, const char *cc, const char *na
         h[2].value.len = strlen(value);
         n = 3;
     }
-    life = srv_cache_lifetime(200, h, n, &age);
-    cr_assert_gt(life, 0);
-    e = srv_cache_capture_start(&r->v, 200, "OK", h, n, life, age, max);
+    cr_assert_gt(srv_cache_lifetime(200, h, n, &life), 0);
+    e = srv_cache_capture_start(&r->v, 200, "OK", h, n, &life, max);
     if (e != NULL && srv_cache_capture_body(e, body, strlen(body)) != 0) {
         srv_cache_entry_free(e);
         return NULL;
@@ -307,14 +336,113 @@ Test(cache_store, one_request_refills_an_expired_entry_and_the_others_wait_for_i
     cr_assert_eq(srv_cache_count(c), 1);
     cr_assert_not_null(strstr(answer(c, &r, 2000), "\r\n\r\nnew"));
 
-    /* A refill whose response was not kept drops the expired entry. */
+    /* A refill whose response was not kept drops the expired entry: the
+     * next request starts over, as a first fill. */
     old = srv_cache_lookup(c, &r.v, -1, 62000, 1, &outcome);
     cr_assert(old != NULL && outcome == SRV_CACHE_REFILL);
     srv_cache_refill_done(c, old, 62000);
     cr_assert_eq(srv_cache_count(c), 0);
     cr_assert_eq(srv_cache_bytes(c), 0);
-    old = srv_cache_lookup(c, &r.v, -1, 62000, 1, &outcome);
-    cr_assert(old == NULL && outcome == SRV_CACHE_MISS);
+    e = srv_cache_lookup(c, &r.v, -1, 62000, 0, &outcome);
+    cr_assert(e == NULL && outcome == SRV_CACHE_MISS);
+    srv_cache_free(c);
+}
+
+Test(cache_store, the_first_request_for_a_url_fills_it_and_the_others_wait_for_it)
+{
+    srv_cache_t *c = srv_cache_new(1 << 20);
+    srv_cache_entry_t *mark, *e;
+    int outcome;
+    req_t r, head, other;
+
+    make_req(&r, "GET", "/f", NULL, NULL, 0);
+    make_req(&head, "HEAD", "/f", NULL, NULL, 0);
+    make_req(&other, "GET", "/g", NULL, NULL, 0);
+    e = srv_cache_lookup(c, &head.v, -1, 0, 0, &outcome);
+    cr_assert(e == NULL && outcome == SRV_CACHE_MISS, "a HEAD fills nothing");
+    cr_assert_eq(srv_cache_count(c), 0);
+    mark = srv_cache_lookup(c, &r.v, -1, 0, 1, &outcome);
+    cr_assert(mark != NULL && outcome == SRV_CACHE_REFILL, "the first GET fills");
+    srv_cache_entry_hold(mark);
+    e = srv_cache_lookup(c, &r.v, -1, 10, 1, &outcome);
+    cr_assert(e == mark && outcome == SRV_CACHE_WAIT, "a second GET waits for it");
+    e = srv_cache_lookup(c, &head.v, -1, 10, 0, &outcome);
+    cr_assert(e == mark && outcome == SRV_CACHE_WAIT, "and so does a HEAD");
+    e = srv_cache_lookup(c, &other.v, -1, 10, 1, &outcome);
+    cr_assert(e != NULL && e != mark && outcome == SRV_CACHE_REFILL, "another URL fills itself");
+    srv_cache_refill_done(c, e, 10);
+    /* The response is kept: it replaces the marker and answers. */
+    srv_cache_insert(c, capture(&r, "s-maxage=60", NULL, NULL, "first", 1 << 17), 20);
+    srv_cache_refill_done(c, mark, 20);
+    srv_cache_entry_release(mark);
+    cr_assert_eq(srv_cache_count(c), 2, "/f's entry and /g's marker");
+    cr_assert_not_null(strstr(answer(c, &r, 30), "\r\n\r\nfirst"));
+    cr_assert_not_null(strstr(answer(c, &head, 30), "Content-Length: 5\r\n\r\n"));
+    srv_cache_free(c);
+}
+
+Test(cache_store, a_url_whose_response_was_not_kept_goes_to_the_app_without_waiting)
+{
+    srv_cache_t *c = srv_cache_new(1 << 20);
+    static const char *const hdrs_fr[] = {"Accept-Language", "fr"};
+    srv_cache_entry_t *mark, *e;
+    int outcome;
+    req_t r, fr;
+
+    make_req(&r, "GET", "/p", NULL, NULL, 0);
+    make_req(&fr, "GET", "/p", NULL, hdrs_fr, 1);
+    mark = srv_cache_lookup(c, &r.v, -1, 0, 1, &outcome);
+    cr_assert(mark != NULL && outcome == SRV_CACHE_REFILL);
+    srv_cache_refill_done(c, mark, 5);
+    cr_assert_eq(srv_cache_count(c), 1, "the marker stays, to say so");
+    cr_assert_gt(srv_cache_bytes(c), 0, "and counts");
+    e = srv_cache_lookup(c, &r.v, -1, 10, 1, &outcome);
+    cr_assert(e == NULL && outcome == SRV_CACHE_MISS, "the next GET goes to the app at once");
+    e = srv_cache_lookup(c, &r.v, -1, 10, 1, &outcome);
+    cr_assert(e == NULL && outcome == SRV_CACHE_MISS, "and so do those with it");
+    /* Should the app mark a response for the URL later, it is kept. */
+    srv_cache_insert(c, capture(&r, "s-maxage=60", "Vary", "Accept-Language", "en", 1 << 17), 20);
+    cr_assert_eq(srv_cache_count(c), 1, "it replaced the marker");
+    cr_assert_not_null(answer(c, &r, 30));
+    /* Another variant fills itself, once. */
+    e = srv_cache_lookup(c, &fr.v, -1, 30, 1, &outcome);
+    cr_assert(e != NULL && outcome == SRV_CACHE_REFILL);
+    e = srv_cache_lookup(c, &fr.v, -1, 30, 1, &outcome);
+    cr_assert(e != NULL && outcome == SRV_CACHE_WAIT);
+    cr_assert_not_null(answer(c, &r, 30), "the kept variant still answers");
+    srv_cache_refill_done(c, e, 40);
+    /* Invalidation drops the marker too. */
+    srv_cache_invalidate(c, &r.v);
+    cr_assert_eq(srv_cache_count(c), 0);
+    srv_cache_free(c);
+}
+
+Test(cache_store, a_stale_copy_answers_while_one_request_refills_it_within_its_time)
+{
+    srv_cache_t *c = srv_cache_new(1 << 20);
+    srv_cache_entry_t *old, *e;
+    const char *s;
+    int outcome;
+    req_t r;
+
+    make_req(&r, "GET", "/s", NULL, NULL, 0);
+    srv_cache_insert(
+        c, capture(&r, "s-maxage=1, stale-while-revalidate=10", NULL, NULL, "old", 1 << 17), 0);
+    cr_assert_null(answer(c, &r, 1000), "expired: no one refills it yet");
+    old = srv_cache_lookup(c, &r.v, -1, 1000, 1, &outcome);
+    cr_assert(old != NULL && outcome == SRV_CACHE_REFILL, "the first GET refills it");
+    s = answer(c, &r, 3000);
+    cr_assert_not_null(s, "the others get the stale copy meanwhile");
+    cr_assert_not_null(strstr(s, "\r\nAge: 3\r\n"), "%s", s);
+    cr_assert_not_null(strstr(s, "\r\n\r\nold"), "%s", s);
+    e = srv_cache_lookup(c, &r.v, 2, 3000, 1, &outcome);
+    cr_assert(e == old && outcome == SRV_CACHE_WAIT, "unless they want a younger one");
+    e = srv_cache_lookup(c, &r.v, -1, 10999, 1, &outcome);
+    cr_assert(e == old && outcome == SRV_CACHE_HIT);
+    e = srv_cache_lookup(c, &r.v, -1, 11000, 1, &outcome);
+    cr_assert(e == old && outcome == SRV_CACHE_WAIT, "past its time, they wait");
+    srv_cache_refill_done(c, old, 11000);
+    cr_assert_eq(srv_cache_count(c), 0, "not replaced: it goes");
     srv_cache_free(c);
 }
 
@@ -518,13 +646,13 @@ Test(cache_store, what_srv_writes_itself_is_not_stored)
                         {S("X-App"), S("yes")}};
     srv_cache_t *c = srv_cache_new(1 << 20);
     srv_cache_entry_t *e;
-    int64_t life, age;
+    srv_cache_life_t life;
     req_t r;
     const char *s;
 
     make_req(&r, "GET", "/h", NULL, NULL, 0);
-    life = srv_cache_lifetime(200, h, 5, &age);
-    e = srv_cache_capture_start(&r.v, 200, "Fine", h, 5, life, age, 1 << 17);
+    srv_cache_lifetime(200, h, 5, &life);
+    e = srv_cache_capture_start(&r.v, 200, "Fine", h, 5, &life, 1 << 17);
     cr_assert_not_null(e);
     cr_assert_eq(srv_cache_capture_body(e, "ok", 2), 0);
     srv_cache_insert(c, e, 0);
