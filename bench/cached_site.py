@@ -1,14 +1,28 @@
 """The example Flask site with its pages marked for a shared cache
-(Cache-Control: public, max-age=60), for bench/compare's `cache` profile:
+(Cache-Control: public, max-age=60, or $BENCH_CACHE_CONTROL), for
+bench/compare's `cache` profile and bench/cold_burst:
 srv's --cache, nginx's proxy_cache in front of gunicorn, and uWSGI's cache
-router then answer them from memory. Run from examples/site (--chdir)."""
+router then answer them from memory. Run from examples/site (--chdir).
+
+With $BENCH_RENDER_LOG set to a file, each call of the app appends a byte
+to it, so that bench/cold_burst can count the pages the app made, whichever
+server and process made them."""
+import os
+
 from app import app as site
+
+CACHE_CONTROL = os.environ.get("BENCH_CACHE_CONTROL", "public, max-age=60")
+LOG = os.environ.get("BENCH_RENDER_LOG")
+LOG_FD = os.open(LOG, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644) if LOG else None
 
 
 def app(environ, start_response):
+    if LOG_FD is not None:
+        os.write(LOG_FD, b".")
+
     def start(status, headers, exc_info=None):
         if environ["REQUEST_METHOD"] == "GET" and status.startswith("200"):
-            headers = headers + [("Cache-Control", "public, max-age=60")]
+            headers = headers + [("Cache-Control", CACHE_CONTROL)]
         return start_response(status, headers, exc_info)
 
     return site(environ, start)

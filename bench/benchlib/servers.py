@@ -87,12 +87,15 @@ def server_commands(args, app_dir, module, tmp, static=None, cached=False):
     if cached:
         # nginx's proxy_cache in front of gunicorn gthread: how a gunicorn
         # user keeps pages ("micro-caching"). Both stop with the group.
-        def nginx_cache(p):
+        def nginx_cache(p, lock=False):
             up = free_port()
             return (["sh", "-c", 'exec "$0" "$@" & exec ' + " ".join(
-                nginx_command(tmp, p, upstream=up))] + gthread(up))
+                nginx_command(tmp, p, upstream=up, lock=lock))] + gthread(up))
 
         cfg["nginx-cache"] = (nginx_cache, ["gunicorn", "nginx"])
+        # The same with proxy_cache_lock on (off by default): one request
+        # per page goes to gunicorn while the others wait for it.
+        cfg["nginx-cache-lock"] = (lambda p: nginx_cache(p, lock=True), ["gunicorn", "nginx"])
     cfg["gunicorn-gevent"] = (lambda p: [PY, "-m", "gunicorn", "-k", "gevent", "-w", "2",
                                          "--worker-connections", "1000",
                                          "-b", "127.0.0.1:%d" % p, "--chdir", app_dir,
@@ -130,14 +133,16 @@ def server_commands(args, app_dir, module, tmp, static=None, cached=False):
     return cfg
 
 
-def nginx_command(tmp, port, static=None, upstream=None):
+def nginx_command(tmp, port, static=None, upstream=None, lock=False):
     """nginx on port: `return 200` with its hello, static's files, or with
-    upstream, a proxy_cache in front of the server on that port."""
+    upstream, a proxy_cache in front of the server on that port (with
+    proxy_cache_lock if lock)."""
     conf = os.path.join(tmp, "nginx-%d.conf" % port)
     if upstream:
         location = ("    location / { proxy_pass http://127.0.0.1:%d; proxy_http_version 1.1;\n"
                     "      proxy_set_header Connection \"\"; proxy_set_header Host $host;\n"
-                    "      proxy_cache pages; }\n" % upstream)
+                    "      proxy_cache pages;%s }\n"
+                    % (upstream, " proxy_cache_lock on;" if lock else ""))
         cache = ("  proxy_cache_path %s/cache-%d keys_zone=pages:10m max_size=%d;\n"
                  % (tmp, port, CACHE_BYTES))
     else:
