@@ -118,6 +118,7 @@ struct srv_req_s {
     int is_head_method;
     int client_keepalive;            /* the request allows the connection to stay */
     int cache_store;                 /* `cache` may keep the response */
+    const char *cache_status;        /* what `cache` did, for the access log (static) */
     int cache_fill;                  /* other requests wait for the response (cache_refill) */
     srv_cache_entry_t *cache_refill; /* held: the entry the response makes anew, an expired
                                       * one or a marker (loop only) */

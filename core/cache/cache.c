@@ -549,8 +549,11 @@ srv_cache_entry_t *srv_cache_lookup(srv_cache_t *c, const srv_request_t *v, int6
             /* Expired: one request makes it anew, the others wait for it,
              * or get the stale copy meanwhile if the app allowed that. */
             if (e->refreshing && now_ms < e->stale_ms &&
-                (max_age < 0 || entry_age(e, now_ms) <= max_age))
-                break;
+                (max_age < 0 || entry_age(e, now_ms) <= max_age)) {
+                touch(c, e);
+                *outcome = SRV_CACHE_STALE;
+                return e;
+            }
             if (e->refreshing) {
                 *outcome = SRV_CACHE_WAIT;
                 return e;
@@ -563,9 +566,6 @@ srv_cache_entry_t *srv_cache_lookup(srv_cache_t *c, const srv_request_t *v, int6
         }
         if (max_age >= 0 && entry_age(e, now_ms) > max_age)
             return NULL;
-        break;
-    }
-    if (e != NULL) {
         touch(c, e);
         *outcome = SRV_CACHE_HIT;
         return e;
@@ -583,7 +583,7 @@ srv_cache_entry_t *srv_cache_lookup(srv_cache_t *c, const srv_request_t *v, int6
     }
     if (!may_refill || (mark = add_marker(c, key, klen, hash)) == NULL)
         return NULL;
-    *outcome = SRV_CACHE_REFILL;
+    *outcome = SRV_CACHE_FILL;
     return mark;
 }
 

@@ -52,9 +52,11 @@ void srv_cache_insert(srv_cache_t *c, srv_cache_entry_t *e, uint64_t now_ms);
 enum {
     SRV_CACHE_MISS = 0, /* nothing for v: the app answers */
     SRV_CACHE_HIT,      /* a fresh entry answers v */
-    SRV_CACHE_REFILL,   /* nothing fresh for v, and no other request is with the app for it:
-                         * the app answers v, and its response is awaited
+    SRV_CACHE_STALE,    /* an expired entry answers v while another request refreshes it */
+    SRV_CACHE_FILL,     /* v's URI has no entry, and no other request is with the app for
+                         * it: the app answers v, and its response is awaited
                          * (srv_cache_refill_done) by the requests that find it meanwhile */
+    SRV_CACHE_REFILL,   /* the same, for an expired entry */
     SRV_CACHE_WAIT      /* another request is making v's entry: wait for that one (the
                          * returned entry's srv_cache_refill_done), then look again */
 };
@@ -63,11 +65,11 @@ enum {
  * is returned (NULL for a miss). A fresh entry older than max_age seconds
  * (unless max_age is -1) is a miss. So that a stampede of requests for
  * one URI does not reach the app, only the first request that may_refill
- * (a GET that may store) goes to the app (REFILL), and the others wait
- * for its response (WAIT):
+ * (a GET that may store) goes to the app (REFILL, FILL), and the others
+ * wait for its response (WAIT):
  * - for an expired entry, which is kept for that, or answers as it is
- *   (HIT) within its stale-while-revalidate time;
- * - for a URI with no entry at all, for which the store makes a marker;
+ *   (STALE) within its stale-while-revalidate time;
+ * - for a URI with no entry at all (FILL), for which the store makes a marker;
  *   if the response that comes is not kept, the marker stays, and the
  *   requests for the URI go to the app at once (MISS) from then on,
  *   until a response for it is kept.
@@ -75,7 +77,7 @@ enum {
  * to keep it past the next call. */
 srv_cache_entry_t *srv_cache_lookup(srv_cache_t *c, const srv_request_t *v, int64_t max_age,
                                     uint64_t now_ms, int may_refill, int *outcome);
-/* Ends the refill of e (REFILL): call it once the app's response was
+/* Ends the fill of e (FILL, REFILL): call it once the app's response was
  * stored, or is known not to be. If that response did not replace an
  * expired e, e goes. */
 void srv_cache_refill_done(srv_cache_t *c, srv_cache_entry_t *e, uint64_t now_ms);

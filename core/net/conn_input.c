@@ -240,6 +240,7 @@ static void reset_exchange(srv_conn_t *c)
     x->log_body_bytes = 0;
     x->log_status = 0;
     x->cache_store = 0;
+    x->cache_status = NULL;
     x->cache_fill = 0;
     x->cache_passed = 0;
     x->cache_unsafe = 0;
@@ -384,6 +385,14 @@ static void park(srv_conn_t *c, srv_cache_entry_t *e)
     enter_app(c);
 }
 
+/* What the access log's %(C)s says of each outcome of srv_cache_lookup
+ * (nginx's $upstream_cache_status); a request that waits is logged with
+ * the outcome of its next look. */
+static const char *const cache_status[] = {
+    [SRV_CACHE_MISS] = "MISS", [SRV_CACHE_HIT] = "HIT",        [SRV_CACHE_STALE] = "UPDATING",
+    [SRV_CACHE_FILL] = "MISS", [SRV_CACHE_REFILL] = "EXPIRED", [SRV_CACHE_WAIT] = NULL,
+};
+
 /* Answers a GET or HEAD without a body from `cache` if it holds a fresh
  * response for it, as answer_static does, or parks it while its expired
  * copy is being refilled; else notes whether the app's response may be
@@ -405,13 +414,18 @@ static int answer_cached(srv_conn_t *c)
     e = (bits & SRV_CACHE_LOOKUP)
             ? srv_cache_lookup(w->cache, &x->view, max_age, now, x->cache_store, &outcome)
             : NULL;
+    x->cache_status = cache_status[outcome];
+    if (bits == 0)
+        x->cache_status = NULL; /* not the cache's business */
+    else if (!(bits & SRV_CACHE_LOOKUP))
+        x->cache_status = "BYPASS";
     if (outcome == SRV_CACHE_MISS && only) {
         srv__conn_send_error(c, 504, "only-if-cached, and no copy is kept");
         return 1;
     }
     if (outcome == SRV_CACHE_MISS)
         return 0;
-    if (outcome == SRV_CACHE_REFILL) {
+    if (outcome == SRV_CACHE_FILL || outcome == SRV_CACHE_REFILL) {
         srv_cache_entry_hold(e);
         x->cache_refill = e;
         x->cache_fill = 1;
@@ -663,6 +677,7 @@ static void log_access(srv_conn_t *c)
     e.nreq = x->view.nheaders;
     e.resp_headers = x->log_hdrs;
     e.nresp = x->nlog_hdrs;
+    e.cache = x->cache_status;
     srv_accesslog_write(w->accesslog, &e);
 }
 

@@ -30,6 +30,7 @@ typedef enum atom_kind_e {
     A_USECS,
     A_DECSECS,
     A_PID,
+    A_CACHE,
     A_REQ_HDR,
     A_RESP_HDR
 } atom_kind_t;
@@ -55,7 +56,7 @@ static const struct {
     {'h', A_HOST},   {'l', A_DASH},       {'u', A_DASH},    {'t', A_TIME},  {'r', A_REQLINE},
     {'m', A_METHOD}, {'U', A_PATH},       {'q', A_QUERY},   {'H', A_PROTO}, {'s', A_STATUS},
     {'B', A_BYTES},  {'b', A_BYTES_DASH}, {'f', A_REFERER}, {'a', A_AGENT}, {'T', A_SECS},
-    {'M', A_MSECS},  {'D', A_USECS},      {'L', A_DECSECS}, {'p', A_PID},
+    {'M', A_MSECS},  {'D', A_USECS},      {'L', A_DECSECS}, {'p', A_PID},   {'C', A_CACHE},
 };
 
 /* Compiles fmt; with atoms == NULL it only counts. Returns the number of
@@ -370,6 +371,12 @@ size_t srv_accesslog_format(const srv_accesslog_t *log, const srv_access_entry_t
             put(&o, t, (size_t)n);
             break;
         }
+        case A_CACHE:
+            if (e->cache != NULL)
+                put(&o, e->cache, strlen(e->cache));
+            else
+                put(&o, "-", 1);
+            break;
         case A_PID: {
             char t[32];
             int n = snprintf(t, sizeof(t), "<%d>", (int)uv_os_getpid());

@@ -5,7 +5,8 @@
  * %(U)s path, %(q)s query, %(H)s protocol, %(s)s status, %(B)s body bytes,
  * %(b)s body bytes or "-", %(f)s Referer, %(a)s User-Agent, %(T)s seconds,
  * %(M)s milliseconds, %(D)s microseconds, %(L)s decimal seconds, %(p)s
- * <pid>, %({Name}i)s a request header, %({Name}o)s a response header,
+ * <pid>, %(C)s what `cache` did (srv's own: HIT, UPDATING, MISS, EXPIRED,
+ * BYPASS, or "-"), %({Name}i)s a request header, %({Name}o)s a response header,
  * %({Name}e)s "-" (no environ in C), and %% for '%'. Bytes outside printable
  * ASCII, '"' and '\' are written as \xNN so that a line stays one line. */
 #ifndef SRV_UTIL_ACCESSLOG_H
@@ -32,6 +33,7 @@ typedef struct srv_access_entry_s {
     size_t nreq;
     const srv_header_t *resp_headers; /* those named by %({Name}o)s */
     size_t nresp;
+    const char *cache; /* %(C)s, or NULL for "-" */
 } srv_access_entry_t;
 
 /* Returns 0 when fmt compiles, else SRV_EINVAL with *why set. */

@@ -412,17 +412,41 @@ def test_a_small_cache_stays_within_its_bytes_under_many_urls():
 
 def test_the_access_log_shows_answers_from_the_cache():
     with Server("--builtin", "test", "--cache", "1m", "--accesslog", "-",
-                "--access-log-format", "%(r)s %(s)s %(b)s") as s:
+                "--access-log-format", "%(r)s %(s)s %(b)s %(C)s %({Cache-Control}i)s") as s:
         c = Client(s)
         url = made(SHARED, size=321)
         c.get(url)
+        kept_now(s, url)
         c.get(url, headers=[("If-None-Match", "*")])
         c.get(url)
+        c.get(url, headers=[("Cache-Control", "no-cache")])
+        c.get(url, method="POST", body=b"x")
+        c.get(made("X-Kept: no"))
+        c.get(made("X-Kept: no"))
+        stale = made("Cache-Control: s-maxage=1, stale-while-revalidate=30", ms=500)
+        c.get(stale)
+        kept_now(s, stale)
+        time.sleep(1.1)
+        refill = send_at_once(s, stale, 1)[0]
+        time.sleep(0.1 * SLOW)
+        c.get(stale)
+        Reader(refill).response(timeout=10)
+        refill.close()
         c.close()
-        s.wait_for_line(r"GET /made.* 304 -", stream="stdout")
-        wait_until(lambda: len([ln for ln in s.stdout_lines if "/made" in ln]) == 3)
-        lines = [ln for ln in s.stdout_lines if "/made" in ln]
-        assert [ln.split()[-2:] for ln in lines] == [["200", "321"], ["304", "-"], ["200", "321"]]
+        # (kept_now's only-if-cached requests left out)
+        want = [("200", "MISS"), ("304", "HIT"), ("200", "HIT"), ("200", "BYPASS"),
+                ("200", "-"),  # the POST
+                ("200", "MISS"), ("200", "MISS"),  # a URL not kept
+                ("200", "MISS"),  # the stale URL, made
+                ("200", "UPDATING"), ("200", "EXPIRED")]
+
+        def logged():
+            return [p for p in (ln.split() for ln in s.stdout_lines)
+                    if "/made" in p[1] and p[-1] != "only-if-cached"]
+
+        assert wait_until(lambda: len(logged()) == len(want)), logged()
+        assert [(p[-4], p[-2]) for p in logged()] == want
+        assert logged()[2][1] == url and logged()[2][-3] == "321", "a copy's bytes"
 
 
 def test_a_bad_size_is_refused_with_the_key_named():

@@ -6,7 +6,7 @@
  * response may vary on), an If-None-Match, and its path. A lifetime is -1
  * or within (0, 2^31]. The request is looked up in a small store that
  * lives across inputs (so eviction, variants and markers get exercised);
- * if it is to fill its entry, the response (if it may be kept) is captured
+ * if it is to (re)fill its entry, the response (if it may be kept) is captured
  * and stored before the fill ends. A hit answers with a head within
  * srv_cache_head_max() bytes, and the store keeps to its bytes. An answer
  * holds its entry while the store may drop it. */
@@ -79,8 +79,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
               ? srv_cache_lookup(store, &v, max_age, now, (bits & SRV_CACHE_STORE) != 0, &outcome)
               : NULL;
     assert((hit == NULL) == (outcome == SRV_CACHE_MISS));
-    fill = outcome == SRV_CACHE_REFILL ? hit : NULL;
-    if (outcome != SRV_CACHE_HIT)
+    fill = outcome == SRV_CACHE_FILL || outcome == SRV_CACHE_REFILL ? hit : NULL;
+    if (outcome != SRV_CACHE_HIT && outcome != SRV_CACHE_STALE)
         hit = NULL;
     if (fill != NULL)
         srv_cache_entry_hold(fill);

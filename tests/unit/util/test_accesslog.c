@@ -76,6 +76,9 @@ Test(accesslog, every_atom)
     cr_assert_str_eq(fmt_line("%(b)s %(B)s", &e), "- 0\n");
     e.version_minor = 0;
     cr_assert_str_eq(fmt_line("%(H)s", &e), "HTTP/1.0\n");
+    cr_assert_str_eq(fmt_line("%(C)s", &e), "-\n", "not the cache's business");
+    e.cache = "UPDATING";
+    cr_assert_str_eq(fmt_line("[%(C)s]", &e), "[UPDATING]\n");
 }
 
 Test(accesslog, response_header_names)
