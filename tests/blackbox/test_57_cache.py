@@ -251,7 +251,7 @@ def test_the_first_requests_for_a_url_not_kept_reach_the_app_after_the_first(srv
 
 
 def test_a_stale_copy_answers_while_one_request_makes_it_anew(srv):
-    url = made("Cache-Control: s-maxage=1, stale-while-revalidate=30", ms=400)
+    url = made("Cache-Control: s-maxage=1, stale-while-revalidate=30", ms=int(400 * SLOW))
     first = get(srv, url).body
     kept_now(srv, url)
     time.sleep(1.1)
@@ -423,7 +423,7 @@ def test_the_access_log_shows_answers_from_the_cache():
         c.get(url, method="POST", body=b"x")
         c.get(made("X-Kept: no"))
         c.get(made("X-Kept: no"))
-        stale = made("Cache-Control: s-maxage=1, stale-while-revalidate=30", ms=500)
+        stale = made("Cache-Control: s-maxage=1, stale-while-revalidate=30", ms=int(500 * SLOW))
         c.get(stale)
         kept_now(s, stale)
         time.sleep(1.1)
