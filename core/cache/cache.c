@@ -252,6 +252,25 @@ static int entry_matches(const srv_cache_entry_t *e, const char *key, size_t kle
 
 /* ---- Capture ---- */
 
+/* A new entry (one reference) with room for meta_cap bytes of meta;
+ * NULL when out of memory. */
+static srv_cache_entry_t *entry_new(size_t meta_cap)
+{
+    srv_cache_entry_t *e = srv_calloc(1, sizeof(*e));
+
+    if (e == NULL)
+        return NULL;
+    e->meta = srv_malloc(meta_cap);
+    if (e->meta == NULL) {
+        srv_free(e);
+        return NULL;
+    }
+    e->meta_cap = meta_cap;
+    e->refs = 1;
+    e->last_modified = -1;
+    return e;
+}
+
 /* Makes room for len more bytes of meta, within the entry's max. */
 static int meta_reserve(srv_cache_entry_t *e, size_t len)
 {
@@ -347,24 +366,14 @@ srv_cache_entry_t *srv_cache_capture_start(const srv_request_t *v, int status, c
     need = klen + SRV_HTTP_STATUS_LINE_MAX(rl) + SRV_HTTP_DATE_LINE_LEN;
     for (i = 0; i < n; i++)
         need += h[i].name.len + h[i].value.len + 4;
-    if (klen > SRV_CACHE_KEY_MAX || sizeof(srv_cache_entry_t) + need > max)
+    if (klen > SRV_CACHE_KEY_MAX || sizeof(srv_cache_entry_t) + need > max ||
+        (e = entry_new(need)) == NULL)
         return NULL;
-    e = srv_calloc(1, sizeof(*e));
-    if (e == NULL)
-        return NULL;
-    e->meta = srv_malloc(need);
-    if (e->meta == NULL) {
-        srv_free(e);
-        return NULL;
-    }
-    e->meta_cap = need;
-    e->refs = 1;
     e->max = max;
     e->status = status;
     e->lifetime = life->fresh;
     e->stale = life->stale;
     e->age0 = life->age;
-    e->last_modified = -1;
     e->key_len = e->meta_len = make_key(v, e->meta);
     for (i = 0; i < n; i++)
         if (srv_http_ieq(h[i].name.p, h[i].name.len, "vary") &&
@@ -497,21 +506,14 @@ static void touch(srv_cache_t *c, srv_cache_entry_t *e)
  * NULL when out of memory (or when the store is too small for it). */
 static srv_cache_entry_t *add_marker(srv_cache_t *c, const char *key, size_t klen, uint64_t hash)
 {
-    srv_cache_entry_t *e = srv_calloc(1, sizeof(*e));
+    srv_cache_entry_t *e = entry_new(klen);
 
     if (e == NULL)
         return NULL;
-    e->meta = srv_malloc(klen);
-    if (e->meta == NULL) {
-        srv_free(e);
-        return NULL;
-    }
     memcpy(e->meta, key, klen);
-    e->meta_cap = e->meta_len = e->key_len = klen;
-    e->refs = 1;
+    e->meta_len = e->key_len = klen;
     e->marker = 1;
     e->refreshing = 1;
-    e->last_modified = -1;
     e->hash = hash;
     return link_entry(c, e) == 0 ? e : NULL;
 }

@@ -210,15 +210,21 @@ def send_at_once(srv, url, n, method="GET"):
     return socks
 
 
+def responses_at_once(srv, url, n):
+    """The responses to n requests for url sent at once on n connections."""
+    socks = send_at_once(srv, url, n)
+    rs = [Reader(s).response(timeout=10) for s in socks]
+    for s in socks:
+        s.close()
+    return rs
+
+
 def test_an_expired_copy_is_made_anew_once_while_the_others_wait(srv):
     url = made("Cache-Control: s-maxage=1", ms=300)
     first = get(srv, url).body
     kept_now(srv, url)
     time.sleep(1.1)
-    socks = send_at_once(srv, url, 6)
-    rs = [Reader(s).response(timeout=10) for s in socks]
-    for s in socks:
-        s.close()
+    rs = responses_at_once(srv, url, 6)
     bodies = {r.body for r in rs}
     assert len(bodies) == 1 and first not in bodies, "the app made it more than once"
     assert sorted(r.header("Age") is None for r in rs) == [False] * 5 + [True]
@@ -227,26 +233,17 @@ def test_an_expired_copy_is_made_anew_once_while_the_others_wait(srv):
 
 def test_the_first_requests_for_a_url_reach_the_app_once(srv):
     url = made("Cache-Control: s-maxage=60", ms=300)
-    socks = send_at_once(srv, url, 6)
-    rs = [Reader(s).response(timeout=10) for s in socks]
-    for s in socks:
-        s.close()
+    rs = responses_at_once(srv, url, 6)
     assert len({r.body for r in rs}) == 1, "the app made it more than once"
     assert sorted(r.header("Age") is None for r in rs) == [False] * 5 + [True]
 
 
 def test_the_first_requests_for_a_url_not_kept_reach_the_app_after_the_first(srv):
     url = made("X-Kept: no", ms=300)
-    socks = send_at_once(srv, url, 3)
-    rs = [Reader(s).response(timeout=10) for s in socks]
-    for s in socks:
-        s.close()
+    rs = responses_at_once(srv, url, 3)
     assert len({r.body for r in rs}) == 3 and all(r.header("Age") is None for r in rs)
     # From now on the URL goes to the app at once.
-    socks = send_at_once(srv, url, 3)
-    rs = [Reader(s).response(timeout=10) for s in socks]
-    for s in socks:
-        s.close()
+    rs = responses_at_once(srv, url, 3)
     assert len({r.body for r in rs}) == 3
 
 
@@ -530,9 +527,6 @@ def test_a_refill_that_is_not_kept_lets_the_waiters_reach_the_app(tmp_path):
     with Server("--cache", "1m", "--chdir", str(tmp_path), "flaky:app") as s:
         assert get(s, "/").body == b"kept"
         time.sleep(1.1)
-        socks = send_at_once(s, "/", 3)
-        rs = [Reader(c).response(timeout=10) for c in socks]
-        for c in socks:
-            c.close()
+        rs = responses_at_once(s, "/", 3)
         assert sorted(r.status for r in rs) == [200, 200, 500]
         assert sorted(r.body for r in rs if r.status == 200) == [b"call 2", b"call 3"]
