@@ -138,8 +138,9 @@ struct srv_req_s {
     int direct_off;  /* direct was seen cleared: no need to look again */
     srv_list_t late; /* a small last write's blocks, for the release (resp_out.c) */
     size_t late_bytes;
-    int load_dropped; /* srv__pool_job_ending() ran for this job */
-    int cache_passed; /* EV_CACHE_PASS was sent */
+    int load_dropped;      /* srv__pool_job_ending() ran for this job */
+    int cache_passed;      /* EV_CACHE_PASS was sent */
+    int cache_pass_status; /* ... for a response with this status (0: none yet) */
     /* The response, captured for `cache` (owned; the loop takes it once
      * the exchange is released). */
     srv_cache_entry_t *cache_entry;

@@ -195,6 +195,7 @@ static void cache_pass(srv_req_t *x)
     if (!x->cache_fill || x->cache_passed)
         return;
     x->cache_passed = 1;
+    x->cache_pass_status = x->status;
     uv_mutex_lock(&w->lock);
     send = srv__req_notify_locked(x, EV_CACHE_PASS);
     uv_mutex_unlock(&w->lock);
@@ -286,8 +287,8 @@ int srv_resp_start(srv_req_t *x, int status, const char *reason, const srv_heade
         hb->len += srv_http_put_date_line(hb->data + hb->len);
     }
     capture_log_headers(x, headers, nheaders);
-    cache_start(x, status, reason, headers, nheaders);
     x->status = status;
+    cache_start(x, status, reason, headers, nheaders);
     x->length_hint = -1;
     x->resp = R_STARTED;
     return 0;

@@ -19,6 +19,10 @@
  * Accept-Language each time cannot make one chain long. */
 #define VARIANTS_MAX 8
 
+/* After the app failed to make an expired entry anew, the entry answers
+ * (stale-if-error) and no request tries again for this long. */
+#define SRV_CACHE_RETRY_MS 1000
+
 /* The longest key srv stores: scheme, host, path and query. */
 #define SRV_CACHE_KEY_MAX 8192
 
@@ -34,12 +38,14 @@ struct srv_cache_entry_s {
     int refreshing;           /* a request is with the app to make it anew */
     int marker;               /* no response: a URI's first fill, or that its last response
                                * was not kept (only the key is set) */
+    int failed;               /* expired, and the app failed to make it anew at failed_ms */
     srv_list_t lru;           /* in the store's list, the most recent first */
     srv_cache_entry_t *hnext; /* the bucket's chain */
     uint64_t hash;
-    uint64_t stored_ms, expires_ms; /* loop clock */
-    uint64_t stale_ms;              /* expired, it answers while refreshing until then */
-    int64_t lifetime, stale, age0;  /* seconds */
+    uint64_t stored_ms, expires_ms;       /* loop clock */
+    uint64_t stale_ms;                    /* expired, it answers while refreshing until then */
+    uint64_t error_ms, failed_ms;         /* ... and while the app fails until then */
+    int64_t lifetime, stale, error, age0; /* seconds */
     int status;
     size_t max; /* the most bytes it may count */
     char *meta; /* owned: the key, the varied names and values, then the head */
@@ -373,6 +379,7 @@ srv_cache_entry_t *srv_cache_capture_start(const srv_request_t *v, int status, c
     e->status = status;
     e->lifetime = life->fresh;
     e->stale = life->stale;
+    e->error = life->error;
     e->age0 = life->age;
     e->key_len = e->meta_len = make_key(v, e->meta);
     for (i = 0; i < n; i++)
@@ -463,6 +470,7 @@ void srv_cache_insert(srv_cache_t *c, srv_cache_entry_t *e, uint64_t now_ms)
     e->stored_ms = now_ms;
     e->expires_ms = now_ms + (uint64_t)e->lifetime * 1000;
     e->stale_ms = e->expires_ms + (uint64_t)e->stale * 1000;
+    e->error_ms = e->expires_ms + (uint64_t)e->error * 1000;
     /* Replace the entry with the same key and the same varied values, and
      * the key's marker; count the others of the same key. */
     for (p = c->buckets[e->hash & c->mask]; p != NULL; p = next) {
@@ -549,9 +557,18 @@ srv_cache_entry_t *srv_cache_lookup(srv_cache_t *c, const srv_request_t *v, int6
             continue;
         if (now_ms >= e->expires_ms) {
             /* Expired: one request makes it anew, the others wait for it,
-             * or get the stale copy meanwhile if the app allowed that. */
-            if (e->refreshing && now_ms < e->stale_ms &&
-                (max_age < 0 || entry_age(e, now_ms) <= max_age)) {
+             * or get the stale copy meanwhile if the app allowed that, or
+             * while the app fails to make it (one tries again now and
+             * then). */
+            int stale_ok = max_age < 0 || entry_age(e, now_ms) <= max_age;
+
+            if (stale_ok && e->failed && now_ms < e->error_ms &&
+                (e->refreshing || !may_refill || now_ms - e->failed_ms < SRV_CACHE_RETRY_MS)) {
+                touch(c, e);
+                *outcome = SRV_CACHE_STALE_ERROR;
+                return e;
+            }
+            if (stale_ok && e->refreshing && now_ms < e->stale_ms) {
                 touch(c, e);
                 *outcome = SRV_CACHE_STALE;
                 return e;
@@ -589,13 +606,19 @@ srv_cache_entry_t *srv_cache_lookup(srv_cache_t *c, const srv_request_t *v, int6
     return mark;
 }
 
-void srv_cache_refill_done(srv_cache_t *c, srv_cache_entry_t *e, uint64_t now_ms)
+void srv_cache_refill_done(srv_cache_t *c, srv_cache_entry_t *e, uint64_t now_ms, int failed)
 {
     e->refreshing = 0;
-    /* Not replaced: the app's new response was not kept. A marker stays,
-     * to tell that. */
-    if (e->stored && !e->marker && now_ms >= e->expires_ms)
-        remove_entry(c, e);
+    /* Replaced, or a marker (which stays, to tell that the response was
+     * not kept). */
+    if (!e->stored || e->marker || now_ms < e->expires_ms)
+        return;
+    if (failed && now_ms < e->error_ms) {
+        e->failed = 1;
+        e->failed_ms = now_ms;
+        return;
+    }
+    remove_entry(c, e); /* the app's new response was not kept */
 }
 
 void srv_cache_invalidate(srv_cache_t *c, const srv_request_t *v)

@@ -50,15 +50,16 @@ void srv_cache_entry_free(srv_cache_entry_t *e);
 void srv_cache_insert(srv_cache_t *c, srv_cache_entry_t *e, uint64_t now_ms);
 /* What a lookup found (srv_cache_lookup). */
 enum {
-    SRV_CACHE_MISS = 0, /* nothing for v: the app answers */
-    SRV_CACHE_HIT,      /* a fresh entry answers v */
-    SRV_CACHE_STALE,    /* an expired entry answers v while another request refreshes it */
-    SRV_CACHE_FILL,     /* v's URI has no entry, and no other request is with the app for
-                         * it: the app answers v, and its response is awaited
-                         * (srv_cache_refill_done) by the requests that find it meanwhile */
-    SRV_CACHE_REFILL,   /* the same, for an expired entry */
-    SRV_CACHE_WAIT      /* another request is making v's entry: wait for that one (the
-                         * returned entry's srv_cache_refill_done), then look again */
+    SRV_CACHE_MISS = 0,    /* nothing for v: the app answers */
+    SRV_CACHE_HIT,         /* a fresh entry answers v */
+    SRV_CACHE_STALE,       /* an expired entry answers v while another request refreshes it */
+    SRV_CACHE_STALE_ERROR, /* an expired entry answers v: the app failed to refresh it */
+    SRV_CACHE_FILL,        /* v's URI has no entry, and no other request is with the app for
+                            * it: the app answers v, and its response is awaited
+                            * (srv_cache_refill_done) by the requests that find it meanwhile */
+    SRV_CACHE_REFILL,      /* the same, for an expired entry */
+    SRV_CACHE_WAIT         /* another request is making v's entry: wait for that one (the
+                            * returned entry's srv_cache_refill_done), then look again */
 };
 
 /* Looks for the entry of v: *outcome says what was found, and the entry
@@ -68,7 +69,9 @@ enum {
  * (a GET that may store) goes to the app (REFILL, FILL), and the others
  * wait for its response (WAIT):
  * - for an expired entry, which is kept for that, or answers as it is
- *   (STALE) within its stale-while-revalidate time;
+ *   (STALE) within its stale-while-revalidate time; and if the app failed
+ *   to make it anew, it answers (STALE_ERROR) within its stale-if-error
+ *   time while a request tries again at most once a second;
  * - for a URI with no entry at all (FILL), for which the store makes a marker;
  *   if the response that comes is not kept, the marker stays, and the
  *   requests for the URI go to the app at once (MISS) from then on,
@@ -78,9 +81,10 @@ enum {
 srv_cache_entry_t *srv_cache_lookup(srv_cache_t *c, const srv_request_t *v, int64_t max_age,
                                     uint64_t now_ms, int may_refill, int *outcome);
 /* Ends the fill of e (FILL, REFILL): call it once the app's response was
- * stored, or is known not to be. If that response did not replace an
- * expired e, e goes. */
-void srv_cache_refill_done(srv_cache_t *c, srv_cache_entry_t *e, uint64_t now_ms);
+ * stored, or is known not to be; failed: that response was an error
+ * (5xx). If it did not replace an expired e, e goes, unless it failed
+ * within e's stale-if-error time. */
+void srv_cache_refill_done(srv_cache_t *c, srv_cache_entry_t *e, uint64_t now_ms, int failed);
 /* Keeps e alive until a matching release, even if the store drops it
  * meanwhile (an answer that sends its body). */
 void srv_cache_entry_hold(srv_cache_entry_t *e);

@@ -141,9 +141,18 @@ static int status_cacheable(int status)
 
 /* What the Cache-Control values of a response say. */
 typedef struct response_cc_s {
-    int64_t smax, max, swr; /* -1: not given */
-    int pub, revalidate, swr_bad;
+    int64_t smax, max, swr, sie; /* -1: not given */
+    int pub, revalidate, swr_bad, sie_bad;
 } response_cc_t;
+
+/* Reads the value of a stale-* directive into *secs; *bad is set when it
+ * is given twice or without a number (then no stale answers, but the
+ * response is as clear as without it). */
+static void read_stale(const directive_t *d, int64_t *secs, int *bad)
+{
+    *bad |= *secs >= 0 || d->value == NULL ||
+            srv_cache_delta_seconds(d->value, d->value_len, secs) != 0;
+}
 
 /* Reads one Cache-Control value into *cc. Returns -1 when the response
  * must not be stored. */
@@ -171,10 +180,9 @@ static int read_cache_control(const srv_str_t *value, response_cc_t *cc)
         } else if (is_directive(&d, "must-revalidate") || is_directive(&d, "proxy-revalidate")) {
             cc->revalidate = 1;
         } else if (is_directive(&d, "stale-while-revalidate")) {
-            /* Twice or without a number: no stale answers, but the
-             * response is as clear as without it. */
-            cc->swr_bad |= cc->swr >= 0 || d.value == NULL ||
-                           srv_cache_delta_seconds(d.value, d.value_len, &cc->swr) != 0;
+            read_stale(&d, &cc->swr, &cc->swr_bad);
+        } else if (is_directive(&d, "stale-if-error")) {
+            read_stale(&d, &cc->sie, &cc->sie_bad);
         }
         if (slot == NULL)
             continue; /* other directives do not concern a shared cache that stores */
@@ -203,13 +211,14 @@ static int vary_names(const srv_str_t *value)
 
 int64_t srv_cache_lifetime(int status, const srv_header_t *h, size_t n, srv_cache_life_t *life)
 {
-    response_cc_t cc = {-1, -1, -1, 0, 0, 0};
+    response_cc_t cc = {-1, -1, -1, -1, 0, 0, 0, 0};
     int nvary = 0, has_cc = 0;
     size_t i;
 
     life->fresh = -1;
     life->age = 0;
     life->stale = 0;
+    life->error = 0;
     if (!status_cacheable(status))
         return -1;
     for (i = 0; i < n; i++) {
@@ -245,5 +254,7 @@ int64_t srv_cache_lifetime(int status, const srv_header_t *h, size_t n, srv_cach
     }
     if (cc.swr > 0 && !cc.swr_bad && !cc.revalidate)
         life->stale = cc.swr;
+    if (cc.sie > 0 && !cc.sie_bad && !cc.revalidate)
+        life->error = cc.sie;
     return life->fresh;
 }

@@ -42,6 +42,8 @@ typedef struct srv_cache_life_s {
     int64_t age;   /* the response's own Age when it came */
     int64_t stale; /* stale-while-revalidate (RFC 5861): past fresh, how long the
                     * stale copy still answers while one request makes it anew */
+    int64_t error; /* stale-if-error: past fresh, how long the stale copy answers
+                    * while the app fails to make it anew */
 } srv_cache_life_t;
 
 /* How long, in seconds, a shared cache may keep a response with this
@@ -51,9 +53,9 @@ typedef struct srv_cache_life_s {
  * cacheable by default, no such lifetime, no-store, no-cache, private, a
  * directive given twice or with a bad value, Set-Cookie, "Vary: *", more
  * than SRV_CACHE_VARY_MAX varied headers, or a lifetime already over.
- * life->stale is 0 without a valid stale-while-revalidate, and with
- * must-revalidate or proxy-revalidate, which forbid stale answers (RFC
- * 9111 4.2.4). */
+ * life->stale is 0 without a valid stale-while-revalidate, life->error
+ * without a valid stale-if-error, and both are with must-revalidate or
+ * proxy-revalidate, which forbid stale answers (RFC 9111 4.2.4). */
 int64_t srv_cache_lifetime(int status, const srv_header_t *h, size_t n, srv_cache_life_t *life);
 
 /* Reads delta-seconds (RFC 9111 1.2.2): 1*DIGIT, capped at 2^31. Returns

@@ -358,15 +358,15 @@ static void resume_parked(srv_worker_t *w, srv_cache_entry_t *e)
 }
 
 /* Ends the fill the exchange made for the requests that wait for it, if
- * it made one: they look again. */
-static void end_fill(srv_conn_t *c)
+ * it made one, with a response of this status: they look again. */
+static void end_fill(srv_conn_t *c, int status)
 {
     srv_cache_entry_t *e = c->x.cache_refill;
 
     if (e == NULL)
         return;
     c->x.cache_refill = NULL;
-    srv_cache_refill_done(c->w->cache, e, uv_now(&c->w->loop));
+    srv_cache_refill_done(c->w->cache, e, uv_now(&c->w->loop), status >= 500);
     resume_parked(c->w, e);
     srv_cache_entry_release(e);
 }
@@ -385,7 +385,7 @@ static void note_cache(srv_conn_t *c)
         srv_cache_insert(w->cache, x->cache_entry, uv_now(&w->loop));
         x->cache_entry = NULL;
     }
-    end_fill(c);
+    end_fill(c, x->status);
 }
 
 void srv__conn_on_app(srv_conn_t *c, unsigned events, unsigned state)
@@ -398,7 +398,7 @@ void srv__conn_on_app(srv_conn_t *c, unsigned events, unsigned state)
         if (c->w->cache != NULL)
             note_cache(c);
     } else if (events & EV_CACHE_PASS) {
-        end_fill(c); /* the app goes on with a response that is not kept */
+        end_fill(c, c->x.cache_pass_status); /* the app goes on with a response not kept */
     }
     if (c->state == SRV_CS_CLOSED) {
         free_blocks(&c->wq);

@@ -389,8 +389,10 @@ static void park(srv_conn_t *c, srv_cache_entry_t *e)
  * (nginx's $upstream_cache_status); a request that waits is logged with
  * the outcome of its next look. */
 static const char *const cache_status[] = {
-    [SRV_CACHE_MISS] = "MISS", [SRV_CACHE_HIT] = "HIT",        [SRV_CACHE_STALE] = "UPDATING",
-    [SRV_CACHE_FILL] = "MISS", [SRV_CACHE_REFILL] = "EXPIRED", [SRV_CACHE_WAIT] = NULL,
+    [SRV_CACHE_MISS] = "MISS",         [SRV_CACHE_HIT] = "HIT",
+    [SRV_CACHE_STALE] = "UPDATING",    [SRV_CACHE_FILL] = "MISS",
+    [SRV_CACHE_REFILL] = "EXPIRED",    [SRV_CACHE_WAIT] = NULL,
+    [SRV_CACHE_STALE_ERROR] = "STALE",
 };
 
 /* Answers a GET or HEAD without a body from `cache` if it holds a fresh

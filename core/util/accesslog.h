@@ -5,8 +5,8 @@
  * %(U)s path, %(q)s query, %(H)s protocol, %(s)s status, %(B)s body bytes,
  * %(b)s body bytes or "-", %(f)s Referer, %(a)s User-Agent, %(T)s seconds,
  * %(M)s milliseconds, %(D)s microseconds, %(L)s decimal seconds, %(p)s
- * <pid>, %(C)s what `cache` did (srv's own: HIT, UPDATING, MISS, EXPIRED,
- * BYPASS, or "-"), %({Name}i)s a request header, %({Name}o)s a response header,
+ * <pid>, %(C)s what `cache` did (srv's own: HIT, UPDATING, STALE, MISS,
+ * EXPIRED, BYPASS, or "-"), %({Name}i)s a request header, %({Name}o)s a response header,
  * %({Name}e)s "-" (no environ in C), and %% for '%'. Bytes outside printable
  * ASCII, '"' and '\' are written as \xNN so that a line stays one line. */
 #ifndef SRV_UTIL_ACCESSLOG_H

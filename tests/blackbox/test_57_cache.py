@@ -510,6 +510,32 @@ def test_requests_that_wait_for_a_first_response_go_on_once_it_starts_unkept(tmp
 
 
 @needs_python
+def test_a_stale_copy_answers_while_the_app_fails_with_stale_if_error(tmp_path):
+    (tmp_path / "down.py").write_text(
+        "import itertools\n"
+        "n = itertools.count()\n"
+        "def app(environ, start_response):\n"
+        "    if next(n) == 0:\n"
+        "        start_response('200 OK', [('Cache-Control', 's-maxage=1, stale-if-error=60')])\n"
+        "        return [b'kept']\n"
+        "    raise RuntimeError('the database is down')\n")
+    with Server("--cache", "1m", "--chdir", str(tmp_path), "--access-logfile", "-",
+                "--access-logformat", "%(s)s %(C)s", "down:app") as s:
+        assert get(s, "/").body == b"kept"
+        time.sleep(1.1)
+        assert get(s, "/").status == 500, "the request that refills gets the app's answer"
+        r = get(s, "/")
+        assert (r.status, r.body) == (200, b"kept") and int(r.header("Age")) >= 1
+        assert get(s, "/", method="HEAD").status == 200
+        time.sleep(1.1)
+        assert get(s, "/").status == 500, "a second later one request tries again"
+        assert get(s, "/").body == b"kept"
+        want = ["200 MISS", "500 EXPIRED", "200 STALE", "200 STALE", "500 EXPIRED", "200 STALE"]
+        assert wait_until(lambda: [ln for ln in s.stdout_lines if ln[:1] in "25"] == want), \
+            s.stdout_lines
+
+
+@needs_python
 def test_a_refill_that_is_not_kept_lets_the_waiters_reach_the_app(tmp_path):
     (tmp_path / "flaky.py").write_text(
         "import itertools, time\n"

@@ -80,7 +80,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
               : NULL;
     assert((hit == NULL) == (outcome == SRV_CACHE_MISS));
     fill = outcome == SRV_CACHE_FILL || outcome == SRV_CACHE_REFILL ? hit : NULL;
-    if (outcome != SRV_CACHE_HIT && outcome != SRV_CACHE_STALE)
+    if (outcome != SRV_CACHE_HIT && outcome != SRV_CACHE_STALE && outcome != SRV_CACHE_STALE_ERROR)
         hit = NULL;
     if (fill != NULL)
         srv_cache_entry_hold(fill);
@@ -96,7 +96,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             srv_cache_insert(store, e, now);
     }
     if (fill != NULL) {
-        srv_cache_refill_done(store, fill, now);
+        srv_cache_refill_done(store, fill, now, size % 11 == 0);
         srv_cache_entry_release(fill);
     }
     assert(srv_cache_bytes(store) <= 64 * 1024);

@@ -160,23 +160,28 @@ Test(cache_policy, what_is_never_kept)
     cr_assert_eq(life1(301, "Cache-Control", "s-maxage=30"), 30);
 }
 
-Test(cache_policy, stale_while_revalidate)
+Test(cache_policy, stale_while_revalidate_and_stale_if_error)
 {
     srv_header_t h[2] = {{S("Content-Type"), S("text/html")}, {S("Cache-Control"), NOSTR}};
     static const struct {
         const char *cc;
-        int64_t fresh, stale;
+        int64_t fresh, stale, error;
     } cases[] = {
-        {"s-maxage=5, stale-while-revalidate=30", 5, 30},
-        {"public, max-age=5, stale-while-revalidate=\"30\"", 5, 30},
-        {"public, max-age=5", 5, 0},
-        {"s-maxage=5, stale-while-revalidate=0", 5, 0},
-        {"s-maxage=5, stale-while-revalidate=30, must-revalidate", 5, 0},
-        {"s-maxage=5, proxy-revalidate, stale-while-revalidate=30", 5, 0},
-        {"s-maxage=5, stale-while-revalidate=30, stale-while-revalidate=30", 5, 0},
-        {"s-maxage=5, stale-while-revalidate", 5, 0},
-        {"s-maxage=5, stale-while-revalidate=x", 5, 0},
-        {"max-age=5, stale-while-revalidate=30", -1, 0},
+        {"s-maxage=5, stale-while-revalidate=30", 5, 30, 0},
+        {"public, max-age=5, stale-while-revalidate=\"30\"", 5, 30, 0},
+        {"public, max-age=5", 5, 0, 0},
+        {"s-maxage=5, stale-while-revalidate=0", 5, 0, 0},
+        {"s-maxage=5, stale-while-revalidate=30, must-revalidate", 5, 0, 0},
+        {"s-maxage=5, proxy-revalidate, stale-while-revalidate=30", 5, 0, 0},
+        {"s-maxage=5, stale-while-revalidate=30, stale-while-revalidate=30", 5, 0, 0},
+        {"s-maxage=5, stale-while-revalidate", 5, 0, 0},
+        {"s-maxage=5, stale-while-revalidate=x", 5, 0, 0},
+        {"max-age=5, stale-while-revalidate=30", -1, 0, 0},
+        {"s-maxage=5, stale-if-error=600", 5, 0, 600},
+        {"public, max-age=5, stale-while-revalidate=30, stale-if-error=600", 5, 30, 600},
+        {"s-maxage=5, stale-if-error=600, must-revalidate", 5, 0, 0},
+        {"s-maxage=5, stale-if-error=600, stale-if-error=60", 5, 0, 0},
+        {"s-maxage=5, stale-if-error=-1", 5, 0, 0},
     };
     srv_cache_life_t life;
     size_t i;
@@ -187,6 +192,7 @@ Test(cache_policy, stale_while_revalidate)
         cr_assert_eq(srv_cache_lifetime(200, h, 2, &life), cases[i].fresh, "%s", cases[i].cc);
         cr_assert_eq(life.fresh, cases[i].fresh, "%s", cases[i].cc);
         cr_assert_eq(life.stale, cases[i].stale, "%s", cases[i].cc);
+        cr_assert_eq(life.error, cases[i].error, "%s", cases[i].cc);
     }
 }
 
@@ -268,7 +274,8 @@ static const char *answer(srv_cache_t *c, const req_t *r, uint64_t now)
     cr_assert_eq(e == NULL, outcome == SRV_CACHE_MISS);
     if (e == NULL)
         return NULL;
-    cr_assert(outcome == SRV_CACHE_HIT || outcome == SRV_CACHE_STALE);
+    cr_assert(outcome == SRV_CACHE_HIT || outcome == SRV_CACHE_STALE ||
+              outcome == SRV_CACHE_STALE_ERROR);
     cr_assert_lt(srv_cache_head_max(e), sizeof(out) / 2);
     srv_cache_answer(e, &r->v, r->v.method.len == 4, 1, now, out, &a);
     cr_assert_leq(a.head_len, srv_cache_head_max(e));
@@ -331,7 +338,7 @@ Test(cache_store, one_request_refills_an_expired_entry_and_the_others_wait_for_i
     cr_assert(e == old && outcome == SRV_CACHE_WAIT);
     /* The app's new response replaces it; the old one lives while held. */
     srv_cache_insert(c, capture(&r, "s-maxage=60", NULL, NULL, "new", 1 << 17), 2000);
-    srv_cache_refill_done(c, old, 2000);
+    srv_cache_refill_done(c, old, 2000, 0);
     srv_cache_entry_release(old);
     cr_assert_eq(srv_cache_count(c), 1);
     cr_assert_not_null(strstr(answer(c, &r, 2000), "\r\n\r\nnew"));
@@ -340,7 +347,7 @@ Test(cache_store, one_request_refills_an_expired_entry_and_the_others_wait_for_i
      * next request starts over, as a first fill. */
     old = srv_cache_lookup(c, &r.v, -1, 62000, 1, &outcome);
     cr_assert(old != NULL && outcome == SRV_CACHE_REFILL);
-    srv_cache_refill_done(c, old, 62000);
+    srv_cache_refill_done(c, old, 62000, 0);
     cr_assert_eq(srv_cache_count(c), 0);
     cr_assert_eq(srv_cache_bytes(c), 0);
     e = srv_cache_lookup(c, &r.v, -1, 62000, 0, &outcome);
@@ -370,10 +377,10 @@ Test(cache_store, the_first_request_for_a_url_fills_it_and_the_others_wait_for_i
     cr_assert(e == mark && outcome == SRV_CACHE_WAIT, "and so does a HEAD");
     e = srv_cache_lookup(c, &other.v, -1, 10, 1, &outcome);
     cr_assert(e != NULL && e != mark && outcome == SRV_CACHE_FILL, "another URL fills itself");
-    srv_cache_refill_done(c, e, 10);
+    srv_cache_refill_done(c, e, 10, 0);
     /* The response is kept: it replaces the marker and answers. */
     srv_cache_insert(c, capture(&r, "s-maxage=60", NULL, NULL, "first", 1 << 17), 20);
-    srv_cache_refill_done(c, mark, 20);
+    srv_cache_refill_done(c, mark, 20, 0);
     srv_cache_entry_release(mark);
     cr_assert_eq(srv_cache_count(c), 2, "/f's entry and /g's marker");
     cr_assert_not_null(strstr(answer(c, &r, 30), "\r\n\r\nfirst"));
@@ -393,7 +400,7 @@ Test(cache_store, a_url_whose_response_was_not_kept_goes_to_the_app_without_wait
     make_req(&fr, "GET", "/p", NULL, hdrs_fr, 1);
     mark = srv_cache_lookup(c, &r.v, -1, 0, 1, &outcome);
     cr_assert(mark != NULL && outcome == SRV_CACHE_FILL);
-    srv_cache_refill_done(c, mark, 5);
+    srv_cache_refill_done(c, mark, 5, 0);
     cr_assert_eq(srv_cache_count(c), 1, "the marker stays, to say so");
     cr_assert_gt(srv_cache_bytes(c), 0, "and counts");
     e = srv_cache_lookup(c, &r.v, -1, 10, 1, &outcome);
@@ -410,7 +417,7 @@ Test(cache_store, a_url_whose_response_was_not_kept_goes_to_the_app_without_wait
     e = srv_cache_lookup(c, &fr.v, -1, 30, 1, &outcome);
     cr_assert(e != NULL && outcome == SRV_CACHE_WAIT);
     cr_assert_not_null(answer(c, &r, 30), "the kept variant still answers");
-    srv_cache_refill_done(c, e, 40);
+    srv_cache_refill_done(c, e, 40, 0);
     /* Invalidation drops the marker too. */
     srv_cache_invalidate(c, &r.v);
     cr_assert_eq(srv_cache_count(c), 0);
@@ -443,8 +450,50 @@ Test(cache_store, a_stale_copy_answers_while_one_request_refills_it_within_its_t
     cr_assert(e == old && outcome == SRV_CACHE_STALE);
     e = srv_cache_lookup(c, &r.v, -1, 11000, 1, &outcome);
     cr_assert(e == old && outcome == SRV_CACHE_WAIT, "past its time, they wait");
-    srv_cache_refill_done(c, old, 11000);
+    srv_cache_refill_done(c, old, 11000, 0);
     cr_assert_eq(srv_cache_count(c), 0, "not replaced: it goes");
+    srv_cache_free(c);
+}
+
+Test(cache_store, a_stale_copy_answers_while_the_app_fails_to_make_it_within_its_time)
+{
+    srv_cache_t *c = srv_cache_new(1 << 20);
+    srv_cache_entry_t *old, *e;
+    int outcome;
+    req_t r, head;
+
+    make_req(&r, "GET", "/e", NULL, NULL, 0);
+    make_req(&head, "HEAD", "/e", NULL, NULL, 0);
+    srv_cache_insert(c, capture(&r, "s-maxage=1, stale-if-error=10", NULL, NULL, "old", 1 << 17),
+                     0);
+    old = srv_cache_lookup(c, &r.v, -1, 1000, 1, &outcome);
+    cr_assert(old != NULL && outcome == SRV_CACHE_REFILL);
+    e = srv_cache_lookup(c, &r.v, -1, 1100, 1, &outcome);
+    cr_assert(e == old && outcome == SRV_CACHE_WAIT, "no stale copy while the app may succeed");
+    srv_cache_refill_done(c, old, 1200, 1);
+    cr_assert_eq(srv_cache_count(c), 1, "it failed: the copy stays");
+    e = srv_cache_lookup(c, &r.v, -1, 1300, 1, &outcome);
+    cr_assert(e == old && outcome == SRV_CACHE_STALE_ERROR, "and answers");
+    cr_assert_not_null(strstr(answer(c, &head, 1300), "Age: 1\r\n"));
+    e = srv_cache_lookup(c, &r.v, 0, 1300, 1, &outcome);
+    cr_assert(e == old && outcome == SRV_CACHE_REFILL, "but not a request for a younger one");
+    cr_assert_eq(srv_cache_lookup(c, &r.v, -1, 1300, 1, &outcome), old);
+    cr_assert_eq(outcome, SRV_CACHE_STALE_ERROR, "nor, meanwhile, to the others");
+    srv_cache_refill_done(c, old, 1400, 1);
+    /* A second later one request tries again; the others still get it. */
+    e = srv_cache_lookup(c, &r.v, -1, 2400, 1, &outcome);
+    cr_assert(e == old && outcome == SRV_CACHE_REFILL);
+    e = srv_cache_lookup(c, &r.v, -1, 2500, 1, &outcome);
+    cr_assert(e == old && outcome == SRV_CACHE_STALE_ERROR);
+    srv_cache_refill_done(c, old, 11000, 1);
+    cr_assert_eq(srv_cache_count(c), 0, "past its time, a failure drops it");
+    /* A response that is not an error, but not kept, drops it at once. */
+    srv_cache_insert(c, capture(&r, "s-maxage=1, stale-if-error=10", NULL, NULL, "old", 1 << 17),
+                     20000);
+    old = srv_cache_lookup(c, &r.v, -1, 21000, 1, &outcome);
+    cr_assert(old != NULL && outcome == SRV_CACHE_REFILL);
+    srv_cache_refill_done(c, old, 21000, 0);
+    cr_assert_eq(srv_cache_count(c), 0);
     srv_cache_free(c);
 }
 
