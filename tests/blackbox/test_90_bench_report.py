@@ -502,19 +502,21 @@ def test_a_static_run_compares_with_nginx_sending_the_file_and_has_no_target_col
     assert "of nginx `return 200`" not in md
 
 
-@pytest.mark.parametrize("expired", [False, True])
-def test_cold_burst_counts_the_pages_the_app_made_for_a_crowd(tmp_path, expired):
+@pytest.mark.parametrize("mode,errors", [([], 0), (["--expired"], 0),
+                                         (["--expired", "--down"], 1)])
+def test_cold_burst_counts_the_pages_the_app_made_for_a_crowd(tmp_path, mode, errors):
     """bench/cold_burst: the crowd of clients for a page no cache holds
     (or one that expired) gets it whole, and the app made it once: srv's
-    one worker makes it for the first client while the others wait."""
+    one worker makes it for the first client while the others wait. With
+    the app down, that client gets its error and the others the copy."""
     out = tmp_path / "out"
     argv = [sys.executable, os.path.join(ROOT, "bench", "cold_burst"), "--servers", "srv",
             "--clients", "6", "--repeat", "1", "--workers", "1", "--threads", "3",
-            "--out", str(out)] + (["--expired"] if expired else [])
+            "--out", str(out)] + mode
     r = subprocess.run(argv, capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
     res = json.load(open(out / "results.json"))
     burst = res["results"]["srv"]["6"][0]
-    assert (burst["made"], burst["errors"]) == (1, 0), burst
+    assert (burst["made"], burst["errors"]) == (1, errors), burst
     assert 0 < burst["first_ms"] <= burst["p50_ms"] <= burst["last_ms"]
     assert "| srv | 1 (1-1) |" in (out / "results.md").read_text()
