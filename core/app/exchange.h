@@ -116,10 +116,11 @@ struct srv_req_s {
     srv_conn_t *conn;  /* the loop's; the app thread never touches it */
     srv_buf_t headbuf; /* owned copy of the head bytes the slices point into */
     int is_head_method;
-    int client_keepalive;            /* the request allows the connection to stay */
-    int cache_store;                 /* `cache` may keep the response */
-    const char *cache_status;        /* what `cache` did, for the access log (static) */
-    int cache_fill;                  /* other requests wait for the response (cache_refill) */
+    int client_keepalive;     /* the request allows the connection to stay */
+    int cache_store;          /* `cache` may keep the response */
+    const char *cache_status; /* what `cache` did, for the access log (static) */
+    int cache_fill;           /* other requests wait for the response: what the app thread may read
+                               * of cache_refill, which the loop clears at EV_CACHE_PASS */
     srv_cache_entry_t *cache_refill; /* held: the entry the response makes anew, an expired
                                       * one or a marker (loop only) */
     int cache_unsafe;  /* `cache` is on and the method is unsafe: the release drops its URL */

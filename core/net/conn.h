@@ -95,9 +95,10 @@ struct srv_conn_s {
     int remote_port;
     int trusted_proxy; /* the peer may tell the scheme (forwarded_allow_ips) */
 
-    /* `cache`: the expired entry this request waits for (held) while
-     * another request refills it; the connection is on w->cache_parked
-     * meanwhile, and counts as busy in the app (app_busy). */
+    /* `cache`: the entry (an expired copy, or a URL's marker) this request
+     * waits for (held) while another request makes it; the connection is
+     * on w->cache_parked meanwhile, and counts as busy in the app
+     * (app_busy). */
     srv_cache_entry_t *cache_wait;
     srv_list_t park_link;
 

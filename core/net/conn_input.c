@@ -395,10 +395,11 @@ static const char *const cache_status[] = {
     [SRV_CACHE_STALE_ERROR] = "STALE",
 };
 
-/* Answers a GET or HEAD without a body from `cache` if it holds a fresh
- * response for it, as answer_static does, or parks it while its expired
- * copy is being refilled; else notes whether the app's response may be
- * kept (or refills the copy). Returns 0 to leave the request to the app. */
+/* Answers a GET or HEAD without a body from `cache` if it holds a copy
+ * that may answer it, as answer_static does, or parks it while another
+ * request makes that copy; else notes whether the app's response may be
+ * kept (and whether others wait for it). Returns 0 to leave the request
+ * to the app. */
 static int answer_cached(srv_conn_t *c)
 {
     srv_worker_t *w = c->w;
@@ -416,11 +417,9 @@ static int answer_cached(srv_conn_t *c)
     e = (bits & SRV_CACHE_LOOKUP)
             ? srv_cache_lookup(w->cache, &x->view, max_age, now, x->cache_store, &outcome)
             : NULL;
-    x->cache_status = cache_status[outcome];
-    if (bits == 0)
-        x->cache_status = NULL; /* not the cache's business */
-    else if (!(bits & SRV_CACHE_LOOKUP))
-        x->cache_status = "BYPASS";
+    x->cache_status = bits == 0                    ? NULL /* not the cache's business */
+                      : !(bits & SRV_CACHE_LOOKUP) ? "BYPASS"
+                                                   : cache_status[outcome];
     if (outcome == SRV_CACHE_MISS && only) {
         srv__conn_send_error(c, 504, "only-if-cached, and no copy is kept");
         return 1;
