@@ -51,31 +51,40 @@ def test_connections_spread_evenly_over_workers():
 
 
 @pytest.mark.skipif(shutil.which("wrk") is None, reason="needs wrk (Debian package wrk)")
-def test_requests_spread_evenly_under_wrk(tmp_path):
-    """256 keep-alive connections from wrk: each of 2 workers serves its
-    half of the requests, within 20%."""
+def test_connections_spread_evenly_under_wrk(tmp_path):
+    """wrk opens its 256 keep-alive connections at once: each of 2 workers
+    holds half of them, and serves a fair part of the requests."""
     access = tmp_path / "access.log"
     with Server("--builtin", "hello", "--access-logfile", str(access),
                 "--access-log-format", "%(p)s", workers=2) as srv:
-        for p in Prefork.wait_workers(srv, 2):
+        pids = Prefork.wait_workers(srv, 2)
+        for p in pids:
             srv.wait_for_line(r"Worker %d ready" % p)
-        out = subprocess.run(["wrk", "-t2", "-c256", "-d3s",
-                              "http://127.0.0.1:%d/" % srv.port],
-                             capture_output=True, text=True, timeout=60 * SLOW)
-        assert out.returncode == 0, out.stderr
-        assert "Socket errors" not in out.stdout and "Non-2xx" not in out.stdout, out.stdout
+        wrk = subprocess.Popen(["wrk", "-t2", "-c256", "-d3s", "http://127.0.0.1:%d/" % srv.port],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            time.sleep(1.5)  # wrk connected long before, and runs 1.5 s more
+            conns = {p: _sockets(p, srv.port, "01") for p in pids}  # 01: ESTABLISHED
+            out, err = wrk.communicate(timeout=60 * SLOW)
+        finally:
+            wrk.kill()
+            wrk.wait()
+        assert wrk.returncode == 0, err
+        assert "Socket errors" not in out and "Non-2xx" not in out, out
     counts = {}
     for line in access.read_text().split():
         counts[line] = counts.get(line, 0) + 1
     total = sum(counts.values())
+    print("connections per worker", conns, "requests per worker", counts)
+    # The balancer's part: the connections. Two workers that read each
+    # other's count at the same moment may both take the next one.
+    assert sum(conns.values()) == 256, conns
+    assert all(abs(c - 128) <= (26 if SANITIZED else 4) for c in conns.values()), conns
+    # How many requests each then serves is the CPU scheduler's part, with
+    # wrk's two threads and both workers on two cores: runs saw 35/65 under
+    # AddressSanitizer. A worker left without connections would serve none.
     assert len(counts) == 2 and total > 1000, counts
-    print("requests per worker", counts)
-    if SANITIZED == "thread":
-        # ThreadSanitizer slows each worker by a varying factor: the load
-        # above still looks for races, but the split would measure the
-        # sanitizer (a CI run saw 72649 / 109119, 20.06% off).
-        return
-    assert all(abs(c - total / 2) <= 0.2 * total / 2 for c in counts.values()), counts
+    assert all(c >= total / 4 for c in counts.values()), counts
 
 
 def test_reuse_port_gives_each_worker_its_own_socket():
@@ -89,6 +98,12 @@ def test_reuse_port_gives_each_worker_its_own_socket():
 
 def _listening_sockets(pid):
     """How many TCP sockets in LISTEN state process pid has open."""
+    return _sockets(pid, None, "0A")
+
+
+def _sockets(pid, port, state):
+    """How many TCP sockets in state (hex, as /proc/net/tcp writes it)
+    process pid has open, on local port port (None: any)."""
     inodes = set()
     for fd in os.listdir("/proc/%d/fd" % pid):
         try:
@@ -102,7 +117,8 @@ def _listening_sockets(pid):
         with open(table) as f:
             for line in f.readlines()[1:]:
                 cols = line.split()
-                n += cols[3] == "0A" and cols[9] in inodes  # 0A: LISTEN
+                n += (cols[3] == state and cols[9] in inodes and
+                      (port is None or int(cols[1].split(":")[1], 16) == port))
     return n
 
 
