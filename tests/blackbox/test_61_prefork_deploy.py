@@ -53,7 +53,7 @@ def test_connections_spread_evenly_over_workers():
 @pytest.mark.skipif(shutil.which("wrk") is None, reason="needs wrk (Debian package wrk)")
 def test_connections_spread_evenly_under_wrk(tmp_path):
     """wrk opens its 256 keep-alive connections at once: each of 2 workers
-    holds half of them, and serves a fair part of the requests."""
+    holds half of them, and serves half of the requests, within 20%."""
     access = tmp_path / "access.log"
     with Server("--builtin", "hello", "--access-logfile", str(access),
                 "--access-log-format", "%(p)s", workers=2) as srv:
@@ -80,11 +80,14 @@ def test_connections_spread_evenly_under_wrk(tmp_path):
     # other's count at the same moment may both take the next one.
     assert sum(conns.values()) == 256, conns
     assert all(abs(c - 128) <= (26 if SANITIZED else 4) for c in conns.values()), conns
-    # How many requests each then serves is the CPU scheduler's part, with
-    # wrk's two threads and both workers on two cores: runs saw 35/65 under
-    # AddressSanitizer. A worker left without connections would serve none.
+    # How many requests each then serves is up to the CPU scheduler, with
+    # wrk's two threads and both workers on two cores: within 7% of half in
+    # runs of the plain build, but a sanitizer slows each worker by a
+    # varying factor (a CI run saw 85669 / 45191 under AddressSanitizer with
+    # the connections even, and 72649 / 109119 under ThreadSanitizer).
     assert len(counts) == 2 and total > 1000, counts
-    assert all(c >= total / 4 for c in counts.values()), counts
+    off = 0.5 if SANITIZED else 0.2
+    assert all(abs(c - total / 2) <= off * total / 2 for c in counts.values()), counts
 
 
 def test_reuse_port_gives_each_worker_its_own_socket():
