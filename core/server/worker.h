@@ -182,6 +182,7 @@ struct srv_worker_s {
                               * scheduling is not srv's to change */
     uv_timer_t accept_retry; /* resumes accepting after a balancing pause */
     /* Leaving pending connections to the siblings (over_fair_share): */
+    int accept_paused;     /* polling stopped for a balancing pause */
     int deferring;         /* a run of such pauses is going on */
     uint64_t defer_since;  /* when it began (loop ms) */
     uint64_t defer_last;   /* the latest pause of it */
@@ -254,6 +255,11 @@ static inline void srv__worker_publish_conns(srv_worker_t *w, int accepted)
 /* Opens listener l on the socket of spec and starts accepting on it
  * (listen.c). Returns 0 or a libuv error. Loop thread. */
 int srv__worker_open_listener(srv_worker_t *w, srv_listener_t *l, const srv_listen_spec_t *spec);
+
+/* During a balancing pause, resumes accepting at once when this worker
+ * no longer holds more than its share (listen.c). Loop thread, once per
+ * iteration. */
+void srv__worker_accept_recheck(srv_worker_t *w);
 
 /* Retires the worker: asks for a replacement, then stops gracefully.
  * Loop thread. */
