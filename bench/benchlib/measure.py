@@ -26,6 +26,10 @@ end
 """
 
 
+# Prepended to WRK_LUA for the apps of servers.CLOSE.
+WRK_CLOSE_LUA = 'wrk.headers["Connection"] = "close"\n'
+
+
 def wrk(port, path, conns, seconds, lua):
     argv = ["wrk", "-t1", "-c%d" % conns, "-d%ds" % seconds, "--timeout", "10s", "-s", lua,
             "http://127.0.0.1:%d%s" % (port, path)]
@@ -55,7 +59,7 @@ def run_order(conns_list, n_servers, repeat):
     return order
 
 
-def measure_app(entries, env, conns_list, args, tmp, progress, cost=None):
+def measure_app(entries, env, conns_list, args, tmp, progress, cost=None, close=False):
     """Measures every server of one app, interleaved: all of them run at
     once (idle but for the one under load), and each repetition loads each
     server in turn (in run_order's order), so that a noisy neighbour on a
@@ -63,7 +67,9 @@ def measure_app(entries, env, conns_list, args, tmp, progress, cost=None):
     then. cost, when given, measures the app's CPU cost in-process: it
     runs after each repetition's runs at each number of connections, so
     that the app's own limit is measured under the same conditions as the
-    servers. Returns the results and the costs by number of connections."""
+    servers. close: the load asks for Connection: close; whether each
+    server then closes is recorded (closes_when_asked). Returns the results
+    and the costs by number of connections."""
     results, live, costs = [], [], {}
     started = time.monotonic()
     try:
@@ -74,6 +80,8 @@ def measure_app(entries, env, conns_list, args, tmp, progress, cost=None):
                 run = Running(argv, cwd, env, os.path.join(tmp, "%s-%d.log" % (name, port)))
                 live.append((res, run, port, path))
                 wait_ready(port, path, expect, run.proc)
+                if close:
+                    res["closes"] = closes_when_asked(port, path)
             except Exception as e:  # noqa: BLE001 - report it, measure the others
                 sys.stderr.write("\nbench: %s failed to start: %s\n" % (name, e))
                 res["error"] = str(e)
@@ -181,6 +189,26 @@ def served_at_once(port, path, conns, timeout=2.0):
     finally:
         for s in socks:
             s.close()
+
+
+def closes_when_asked(port, path, timeout=2.0):
+    """Whether the server closes the connection after answering a request
+    that says Connection: close, as RFC 9112 (9.6) says it must. wrk opens
+    a new connection only when the server closes one: on a server that
+    keeps it open, a load that asks for a connection per request measures
+    keep-alive."""
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+        s.sendall(("GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+                   % path).encode())
+        deadline = time.monotonic() + timeout
+        try:
+            while time.monotonic() < deadline:
+                s.settimeout(max(0.01, deadline - time.monotonic()))
+                if not s.recv(65536):
+                    return True
+        except OSError:
+            pass
+        return False
 
 
 LATENCIES = ("lat_mean", "p50", "p90", "p95", "p99")

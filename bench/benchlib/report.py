@@ -7,7 +7,7 @@ import statistics
 import subprocess
 
 from benchlib.measure import STEAL_PAUSE_S, median_run
-from benchlib.servers import PY, srv_bin
+from benchlib.servers import HELLO, PY, srv_bin
 
 
 def fmt_ms(us):
@@ -110,10 +110,14 @@ def figures(sc, conns):
     number of connections: srv's median run, the best peer's req/s (and
     name), the best p99 among peers that serve every connection (the
     others' slowest clients are not in their p99), every such p99, nginx's
-    req/s, and each server's median run by name."""
+    req/s, and each server's median run by name. A peer that kept its
+    connections open when the load asked for Connection: close (its
+    "closes" is False) is no peer there: wrk measured it with keep-alive."""
     runs = {r["server"]: median_run(r["runs"][str(conns)]) for r in sc["results"]
             if r["runs"].get(str(conns))}
-    peers = {n: m for n, m in runs.items() if n not in ("srv", "srv-builtin", "nginx")}
+    open_ = {r["server"] for r in sc["results"] if r.get("closes") is False}
+    peers = {n: m for n, m in runs.items()
+             if n not in ("srv", "srv-builtin", "nginx") and n not in open_}
     fair = {n: m["p99"] for n, m in peers.items()
             if next(r for r in sc["results"] if r["server"] == n)
             .get("served_at_once", {}).get(str(conns)) == conns}
@@ -392,6 +396,13 @@ def render(report, out_dir):
                        "its own repetitions: %s." % ", ".join(
                            "%d connections %d req/s" % (c, app_limit(sc, c))
                            for c in sc["connections"]))
+        kept = [r["server"] for r in sc["results"] if r.get("closes") is False]
+        if kept:
+            md += ["", "Each request asks for `Connection: close`. %s kept the connection open "
+                   "after answering (RFC 9112, 9.6: the server must close it), and wrk opens "
+                   "a connection only when the server closes one: %s figures are those of "
+                   "keep-alive, left out of the best peer." % (
+                       " and ".join(kept), "their" if len(kept) > 1 else "its")]
         for conns in sc["connections"]:
             f = figures(sc, conns)
             md += ["", "### %d connections" % conns, "",
@@ -403,7 +414,7 @@ def render(report, out_dir):
             if f["nginx"]:
                 notes.append("%.0f%% of nginx %s" % (
                     100 * m["rps"] / f["nginx"],
-                    "`return 200`" if sc["name"] == "hello" else "sending the same file"))
+                    "`return 200`" if sc["name"] in HELLO else "sending the same file"))
             if f["best"]:
                 notes.append("%.2fx the best peer" % (m["rps"] / f["best"]))
             if "app_limit_rps" in sc:

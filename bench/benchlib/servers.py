@@ -30,6 +30,8 @@ SITE = os.path.join(EXAMPLES, "site")
 APPS = {
     # name: (directory, module:app, path, a substring the body must hold)
     "hello": (EXAMPLES, "hello:app", "/", b"Hello, World!"),
+    # The same, each request on a connection of its own (below).
+    "hello-close": (EXAMPLES, "hello:app", "/", b"Hello, World!"),
     "big": (EXAMPLES, "big:app", "/", b"x" * 64),
     "site-index": (SITE, "app:app", "/", b"</html>"),
     "site-lesson": (SITE, "app:app", "/lesson/3", b"</html>"),
@@ -48,6 +50,12 @@ STATIC = {"static": ("/static", os.path.join(SITE, "static"))}
 # router) and nginx's proxy_cache in front of gunicorn (nginx-cache) do.
 CACHED = ("cache-lesson", "cache-index")
 CACHE_BYTES = 64 * 1024 * 1024
+# Apps loaded with `Connection: close`, a connection for every request:
+# what a server behind nginx gets from proxy_pass by default (HTTP/1.0 to
+# the upstream, unless proxy_http_version 1.1 and an upstream keepalive).
+CLOSE = ("hello-close",)
+# Apps whose reference line is nginx's own `return 200`.
+HELLO = ("hello", "hello-close")
 
 
 def free_port():
