@@ -370,6 +370,11 @@ def render(report, out_dir):
                                          a["repeat"], profile, a["srv_workers"],
                                          a["srv_threads"], a.get("peer_workers"),
                                          a.get("peer_threads")), ""]
+    if a.get("behind_nginx"):
+        md[-2] += (" Every server but nginx runs behind nginx (two workers), whose proxy_pass "
+                   "keeps its defaults: each request reaches the server on a new HTTP/1.0 "
+                   "connection. wrk keeps its connections to nginx alive. RSS and CPU are "
+                   "the server's and its nginx's together.")
     settled = [r["settled_s"] for sc in report["scenarios"] for res in sc["results"]
                for runs in res.get("runs", {}).values() for r in runs if "settled_s" in r]
     if settled:

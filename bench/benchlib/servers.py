@@ -96,9 +96,7 @@ def server_commands(args, app_dir, module, tmp, static=None, cached=False):
         # nginx's proxy_cache in front of gunicorn gthread: how a gunicorn
         # user keeps pages ("micro-caching"). Both stop with the group.
         def nginx_cache(p, lock=False):
-            up = free_port()
-            return (["sh", "-c", 'exec "$0" "$@" & exec ' + " ".join(
-                nginx_command(tmp, p, upstream=up, lock=lock))] + gthread(up))
+            return in_front(tmp, p, gthread, lock=lock)
 
         cfg["nginx-cache"] = (nginx_cache, ["gunicorn", "nginx"])
         # The same with proxy_cache_lock on (off by default): one request
@@ -141,22 +139,43 @@ def server_commands(args, app_dir, module, tmp, static=None, cached=False):
     return cfg
 
 
-def nginx_command(tmp, port, static=None, upstream=None, lock=False):
+def in_front(tmp, port, build, **nginx):
+    """The command line of nginx on port in front of the server that
+    build(port) starts on a free port (nginx_command's upstream, with
+    nginx's other arguments): both stop with the process group."""
+    up = free_port()
+    return (["sh", "-c", 'exec "$0" "$@" & exec ' + " ".join(
+        nginx_command(tmp, port, upstream=up, **nginx))] + build(up))
+
+
+def behind_nginx(tmp, build):
+    """build, for a server behind nginx as its docs and gunicorn's show it:
+    proxy_pass with nginx's defaults (no proxy_cache, no upstream
+    keepalive), so that every request reaches the server on a connection
+    of its own, as HTTP/1.0."""
+    return lambda p: in_front(tmp, p, build, cache=False)
+
+
+def nginx_command(tmp, port, static=None, upstream=None, lock=False, cache=True):
     """nginx on port: `return 200` with its hello, static's files, or with
-    upstream, a proxy_cache in front of the server on that port (with
-    proxy_cache_lock if lock)."""
+    upstream, a proxy in front of the server on that port: a proxy_cache
+    (with proxy_cache_lock if lock) or, without cache, proxy_pass alone."""
     conf = os.path.join(tmp, "nginx-%d.conf" % port)
-    if upstream:
+    if upstream and not cache:
+        location = ("    location / { proxy_pass http://127.0.0.1:%d;\n"
+                    "      proxy_set_header Host $host; }\n" % upstream)
+        zone = ""
+    elif upstream:
         location = ("    location / { proxy_pass http://127.0.0.1:%d; proxy_http_version 1.1;\n"
                     "      proxy_set_header Connection \"\"; proxy_set_header Host $host;\n"
                     "      proxy_cache pages;%s }\n"
                     % (upstream, " proxy_cache_lock on;" if lock else ""))
-        cache = ("  proxy_cache_path %s/cache-%d keys_zone=pages:10m max_size=%d;\n"
-                 % (tmp, port, CACHE_BYTES))
+        zone = ("  proxy_cache_path %s/cache-%d keys_zone=pages:10m max_size=%d;\n"
+                % (tmp, port, CACHE_BYTES))
     else:
         location = ('    location / { default_type text/plain; return 200 "Hello, World!"; }\n'
                     + ("    location %s/ { alias %s/; }\n" % static if static else ""))
-        cache = ""
+        zone = ""
     with open(conf, "w") as f:
         f.write("""worker_processes %(procs)d;
 daemon off;
@@ -171,12 +190,12 @@ http {
   fastcgi_temp_path %(tmp)s;
   uwsgi_temp_path %(tmp)s;
   scgi_temp_path %(tmp)s;
-%(cache)s  server {
+%(zone)s  server {
     listen 127.0.0.1:%(port)d;
 %(location)s  }
 }
-""" % {"tmp": tmp, "port": port, "cache": cache, "location": location,
-       # A cache in front of an app: two processes, as srv has in `cache`.
+""" % {"tmp": tmp, "port": port, "zone": zone, "location": location,
+       # In front of an app: two processes, as srv has in `cache` and `proxied`.
        "procs": 2 if upstream else 1})
     return ["nginx", "-c", conf, "-p", tmp]
 
