@@ -8,8 +8,8 @@ import shutil
 import signal
 import socket
 import stat
-import subprocess
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
