@@ -16,6 +16,7 @@
 #define SRV_TICK_MS        250
 #define SRV_HOLD_MS        10
 #define SRV_TRIM_SLACK     ((uint64_t)8 << 20) /* growth worth a trim when idle */
+#define SRV_RSS_CHECKS     2 /* max_worker_memory: checks in a row over it that retire */
 #define SRV_LINGER_MS      5000
 #define SRV_STUCK_GRACE_MS 3000
 /* On a graceful stop an idle keep-alive connection stays open this long:
@@ -209,7 +210,11 @@ static void check_limits(srv_worker_t *w, uint64_t now)
              * kept after a burst of large responses or app data. */
             rss = trim_memory(w);
         }
-        if (rss > w->max_rss) {
+        /* Nor for a request that holds much only for a moment (the check
+         * can come while it runs): memory in use over the limit a second
+         * apart. A leak is replaced one second later than at once. */
+        w->rss_over = rss > w->max_rss ? w->rss_over + 1 : 0;
+        if (w->rss_over >= SRV_RSS_CHECKS) {
             char why[128];
 
             snprintf(why, sizeof(why), "memory %llu MB over max_worker_memory",

@@ -175,6 +175,7 @@ struct srv_worker_s {
     uint64_t max_requests; /* with jitter; 0 for none */
     uint64_t max_rss;      /* bytes; 0 for none */
     uint64_t next_rss_check;
+    int rss_over;              /* checks in a row that found it over max_rss */
     uint64_t trimmed_rss;      /* resident bytes after the last trim */
     uint64_t trimmed_requests; /* nrequests at the last look for one */
     int retiring;

@@ -6,7 +6,8 @@
     /grow?mb=N     keeps N more MiB alive in this process, then answers as /
     /churn?mb=N    allocates N MiB in 64 KiB pieces, frees them behind one
                    it keeps (so the C allocator keeps them too), and answers
-                   as / plus "rss_kb" (this process's resident memory after)
+                   as / plus "rss_kb" (this process's resident memory after);
+                   &hold=S holds them S seconds first
     /gc            runs a full collection, then answers as / plus "frozen"
                    (gc.get_freeze_count()) and "private_dirty_kb" (this
                    process's memory no other process shares, after it)
@@ -58,6 +59,7 @@ def app(environ, start_response):
     elif path == "/churn":
         pieces = [b"\x01" * (64 * 1024 - 64) for _ in range(int(query.get("mb", "1")) * 16)]
         _kept.append(b"\x02" * (64 * 1024 - 64))  # above them in the heap
+        time.sleep(float(query.get("hold", "0")))
         del pieces
     mask = os.umask(0)
     os.umask(mask)
