@@ -371,10 +371,14 @@ def render(report, out_dir):
                                          a["srv_threads"], a.get("peer_workers"),
                                          a.get("peer_threads")), ""]
     if a.get("behind_nginx"):
-        md[-2] += (" Every server but nginx runs behind nginx (two workers), whose proxy_pass "
-                   "keeps its defaults: each request reaches the server on a new HTTP/1.0 "
-                   "connection. wrk keeps its connections to nginx alive. RSS and CPU are "
-                   "the server's and its nginx's together.")
+        md[-2] += (" Every server but nginx runs behind nginx (two workers), %s. wrk keeps "
+                   "its connections to nginx alive. RSS and CPU are the server's and its "
+                   "nginx's together." % (
+                       "which keeps up to 32 idle connections to it alive per nginx worker "
+                       "(`keepalive 32`, `proxy_http_version 1.1`, as docs/deploy.md shows)"
+                       if a["behind_nginx"] == "keepalive" else
+                       "whose proxy_pass keeps its defaults: each request reaches the server on "
+                       "a new HTTP/1.0 connection"))
     settled = [r["settled_s"] for sc in report["scenarios"] for res in sc["results"]
                for runs in res.get("runs", {}).values() for r in runs if "settled_s" in r]
     if settled:

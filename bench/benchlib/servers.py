@@ -148,20 +148,27 @@ def in_front(tmp, port, build, **nginx):
         nginx_command(tmp, port, upstream=up, **nginx))] + build(up))
 
 
-def behind_nginx(tmp, build):
-    """build, for a server behind nginx as its docs and gunicorn's show it:
+def behind_nginx(tmp, build, keepalive=False):
+    """build, for a server behind nginx as gunicorn's docs show it:
     proxy_pass with nginx's defaults (no proxy_cache, no upstream
     keepalive), so that every request reaches the server on a connection
-    of its own, as HTTP/1.0."""
-    return lambda p: in_front(tmp, p, build, cache=False)
+    of its own, as HTTP/1.0; with keepalive, as srv's docs/deploy.md does:
+    HTTP/1.1 and an upstream keepalive of 32 connections per nginx worker."""
+    return lambda p: in_front(tmp, p, build, cache=False, keepalive=keepalive)
 
 
-def nginx_command(tmp, port, static=None, upstream=None, lock=False, cache=True):
+def nginx_command(tmp, port, static=None, upstream=None, lock=False, cache=True,
+                  keepalive=False):
     """nginx on port: `return 200` with its hello, static's files, or with
     upstream, a proxy in front of the server on that port: a proxy_cache
-    (with proxy_cache_lock if lock) or, without cache, proxy_pass alone."""
+    (with proxy_cache_lock if lock) or, without cache, proxy_pass alone
+    (keeping connections to the server alive if keepalive)."""
     conf = os.path.join(tmp, "nginx-%d.conf" % port)
-    if upstream and not cache:
+    if upstream and not cache and keepalive:
+        location = ("    location / { proxy_pass http://app; proxy_http_version 1.1;\n"
+                    "      proxy_set_header Connection \"\"; proxy_set_header Host $host; }\n")
+        zone = "  upstream app { server 127.0.0.1:%d; keepalive 32; }\n" % upstream
+    elif upstream and not cache:
         location = ("    location / { proxy_pass http://127.0.0.1:%d;\n"
                     "      proxy_set_header Host $host; }\n" % upstream)
         zone = ""
