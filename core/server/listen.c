@@ -156,7 +156,7 @@ void srv__worker_accept_recheck(srv_worker_t *w)
     unsigned others;
     int stuck;
 
-    if (!w->accept_paused || w->stopping || over_fair_share(w, &others, &stuck))
+    if (w->stopping || over_fair_share(w, &others, &stuck))
         return;
     uv_timer_stop(&w->accept_retry);
     w->accept_paused = 0;

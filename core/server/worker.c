@@ -435,7 +435,8 @@ static void on_before_poll(uv_prepare_t *p)
     drain_notifications(w);
     /* Wake an app thread once for every job of this iteration. */
     srv__pool_kick(w);
-    srv__worker_accept_recheck(w);
+    if (w->accept_paused)
+        srv__worker_accept_recheck(w);
     if (w->in_app == 0)
         uv_timer_stop(&w->hold_watch);
     else if (!uv_is_active((uv_handle_t *)&w->hold_watch))

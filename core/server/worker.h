@@ -257,9 +257,9 @@ static inline void srv__worker_publish_conns(srv_worker_t *w, int accepted)
  * (listen.c). Returns 0 or a libuv error. Loop thread. */
 int srv__worker_open_listener(srv_worker_t *w, srv_listener_t *l, const srv_listen_spec_t *spec);
 
-/* During a balancing pause, resumes accepting at once when this worker
- * no longer holds more than its share (listen.c). Loop thread, once per
- * iteration. */
+/* During a balancing pause (w->accept_paused, which the caller tests),
+ * resumes accepting at once when this worker no longer holds more than
+ * its share (listen.c). Loop thread, once per paused iteration. */
 void srv__worker_accept_recheck(srv_worker_t *w);
 
 /* Retires the worker: asks for a replacement, then stops gracefully.

@@ -520,3 +520,128 @@ def test_cold_burst_counts_the_pages_the_app_made_for_a_crowd(tmp_path, mode, er
     assert (burst["made"], burst["errors"]) == (1, errors), burst
     assert 0 < burst["first_ms"] <= burst["p50_ms"] <= burst["last_ms"]
     assert "| srv | 1 (1-1) |" in (out / "results.md").read_text()
+
+
+def test_a_peer_that_keeps_connections_open_when_asked_to_close_is_no_best_peer(tmp_path):
+    """In the close profile, uWSGI answered Connection: close and kept the
+    connection open, so wrk measured keep-alive: close-640cb32 recorded it
+    with "closes": false. The report leaves it out of the best peer and
+    says why; the same results with it closing make it the best peer."""
+    stored = os.path.join(ROOT, "bench", "results", "close-640cb32")
+    res = json.load(open(os.path.join(stored, "results.json")))
+    sc = res["scenarios"][0]
+    assert {r["server"]: r["closes"] for r in sc["results"]}["uwsgi"] is False
+    kept_open = report.figures(sc, 10)
+    assert kept_open["best_name"] == "gunicorn-sync"
+    assert "uwsgi" not in kept_open["fair_p99"]
+    for r in sc["results"]:
+        r["closes"] = True
+    closing = report.figures(sc, 10)
+    assert closing["best_name"] == "uwsgi"  # its keep-alive figures beat every peer's
+    assert closing["best"] > kept_open["best"]
+
+    sentence = "uwsgi kept the connection open after answering"
+    out = tmp_path / "r"
+    shutil.copytree(stored, out)
+    run = subprocess.run([sys.executable, COMPARE, "--report", str(out)], capture_output=True,
+                         text=True, timeout=60)
+    assert run.returncode in (0, 3), run.stderr
+    md = (out / "results.md").read_text()
+    assert sentence in md
+    assert "1.98x the best peer" in md  # against gunicorn sync's 6,882 req/s
+    (out / "results.json").write_text(json.dumps(res))
+    run = subprocess.run([sys.executable, COMPARE, "--report", str(out)], capture_output=True,
+                         text=True, timeout=60)
+    assert run.returncode in (0, 3), run.stderr
+    md = (out / "results.md").read_text()
+    assert sentence not in md
+    assert "1.98x the best peer" not in md
+
+
+def _answer_and_keep_open(listener, stop):
+    """A server that answers one request per connection with a full
+    response and leaves the connection open, whatever the client asked."""
+    listener.settimeout(0.2)
+    held = []
+    while not stop.is_set():
+        try:
+            c, _ = listener.accept()
+        except OSError:
+            continue
+        c.recv(4096)
+        c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi")
+        held.append(c)
+    for c in held:
+        c.close()
+
+
+def test_closes_when_asked_tells_a_server_that_keeps_the_connection_open(tmp_path):
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(4)
+    stop = threading.Event()
+    t = threading.Thread(target=_answer_and_keep_open, args=(listener, stop))
+    t.start()
+    try:
+        assert measure.closes_when_asked(listener.getsockname()[1], "/", timeout=1.0) is False
+    finally:
+        stop.set()
+        t.join(timeout=5)
+        listener.close()
+    app_dir, module, path, expect = servers.APPS["hello-close"]
+    args = types.SimpleNamespace(srv_workers=1, srv_threads=1, peer_workers=1, peer_threads=1)
+    build = servers.server_commands(args, app_dir, module, str(tmp_path))["srv"][0]
+    port = servers.free_port()
+    try:
+        run = servers.Running(build(port), app_dir, dict(os.environ), str(tmp_path / "srv.log"))
+        servers.wait_ready(port, path, expect, run.proc)
+        assert measure.closes_when_asked(port, path) is True
+    finally:
+        servers.Running.stop_all()
+
+
+def _upstream_established(conf):
+    """The connections nginx holds open to its upstream, from the port
+    in the config nginx_command wrote and /proc/net/tcp (local sockets
+    on either end: counted once, on the server's side)."""
+    text = open(conf).read()
+    up = int(text.split("server 127.0.0.1:")[1].split(";")[0]) if "upstream app" in text else \
+        int(text.split("proxy_pass http://127.0.0.1:")[1].split(";")[0])
+    n = 0
+    for line in open("/proc/net/tcp").read().splitlines()[1:]:
+        f = line.split()
+        if int(f[1].split(":")[1], 16) == up and f[3] == "01":  # ESTABLISHED
+            n += 1
+    return n
+
+
+@pytest.mark.skipif(shutil.which("nginx") is None and not os.path.exists("/usr/sbin/nginx"),
+                    reason="nginx is not installed")
+@pytest.mark.parametrize("keepalive", [False, True])
+def test_behind_nginx_puts_nginx_in_front_with_or_without_upstream_keepalive(tmp_path,
+                                                                           keepalive):
+    """--behind-nginx plain: nginx's default proxy_pass, a new connection
+    to the server for every request, which the server closes (HTTP/1.0).
+    --behind-nginx keepalive: the connections stay open for the next
+    request, as docs/deploy.md configures nginx."""
+    app_dir, module, path, expect = servers.APPS["hello"]
+    args = types.SimpleNamespace(srv_workers=1, srv_threads=1, peer_workers=1, peer_threads=1)
+    build = servers.behind_nginx(str(tmp_path), servers.server_commands(
+        args, app_dir, module, str(tmp_path))["srv"][0], keepalive)
+    port = servers.free_port()
+    try:
+        run = servers.Running(build(port), app_dir, dict(os.environ), str(tmp_path / "srv.log"))
+        servers.wait_ready(port, path, expect, run.proc)
+        for _ in range(5):
+            with urllib.request.urlopen("http://127.0.0.1:%d%s" % (port, path), timeout=10) as r:
+                assert r.read() == expect
+        conf = str(tmp_path / ("nginx-%d.conf" % port))
+        assert ("keepalive 32;" in open(conf).read()) is keepalive
+        deadline = time.monotonic() + 5
+        held = _upstream_established(conf)
+        while not keepalive and held and time.monotonic() < deadline:
+            time.sleep(0.05)
+            held = _upstream_established(conf)
+        assert (held > 0) is keepalive, held
+    finally:
+        servers.Running.stop_all()
