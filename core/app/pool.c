@@ -257,15 +257,17 @@ void srv__pool_job_ending(srv_req_t *x)
     }
 }
 
-uint64_t srv__pool_take_job_time(srv_worker_t *w, uint64_t *jobs)
+uint64_t srv__pool_take_job_time(srv_worker_t *w, uint64_t *jobs, int *dry)
 {
     uint64_t sum;
 
     uv_mutex_lock(&w->jobs_lock);
     sum = w->job_ns_sum;
     *jobs = w->jobs_timed;
+    *dry = w->ran_dry != 0;
     w->job_ns_sum = 0;
     w->jobs_timed = 0;
+    w->ran_dry = 0;
     uv_mutex_unlock(&w->jobs_lock);
     return *jobs > 0 ? sum / *jobs : 0;
 }
@@ -328,6 +330,8 @@ static srv_req_t *next_job(srv_pool_thread_t *t, int finished)
         uv_mutex_unlock(&w->jobs_lock);
         return NULL;
     }
+    if (srv_list_empty(&w->jobs))
+        w->ran_dry++;
     t->job = NULL;
     t->idle = 1;
     t->next_idle = w->idle;

@@ -26,9 +26,10 @@ void srv__pool_blocking(srv_worker_t *w, int entering);
  * only looks busy. x's app thread. */
 void srv__pool_job_ending(srv_req_t *x);
 /* How long the jobs that ended since the last call took on average, from
- * their start to their end (ns); *jobs gets how many they were. Loop
- * thread. */
-uint64_t srv__pool_take_job_time(srv_worker_t *w, uint64_t *jobs);
+ * their start to their end (ns); *jobs gets how many they were, and *dry
+ * whether a thread meanwhile found no job waiting (the app kept up).
+ * Loop thread. */
+uint64_t srv__pool_take_job_time(srv_worker_t *w, uint64_t *jobs, int *dry);
 /* Whether jobs wait for a thread. Any thread. */
 int srv__pool_jobs_wait(srv_worker_t *w);
 /* Asks the threads to finish and, with join, waits for them. */

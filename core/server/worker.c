@@ -270,9 +270,8 @@ void srv__worker_retire(srv_worker_t *w, const char *why)
  * (8 ms) at 10 connections, the p99 was higher, hence the switch back for
  * long requests. A policy set from outside (chrt, systemd) is left as it
  * is. */
-static void set_loop_class(srv_worker_t *w)
+static void set_loop_class(srv_worker_t *w, uint64_t mean, uint64_t jobs)
 {
-    uint64_t jobs, mean = srv__pool_take_job_time(w, &jobs);
     int batch, rc;
 
     if (jobs == 0 || w->loop_batch < 0)
@@ -293,13 +292,16 @@ static void set_loop_class(srv_worker_t *w)
 static void on_tick(uv_timer_t *t)
 {
     srv_worker_t *w = t->data;
-    uint64_t now = uv_now(&w->loop);
+    uint64_t now = uv_now(&w->loop), jobs, mean;
+    int dry;
 
     expire(w, now);
     check_limits(w, now);
     trim_when_idle(w);
+    mean = srv__pool_take_job_time(w, &jobs, &dry);
+    set_loop_class(w, mean, jobs);
+    srv__worker_balance(w, jobs, jobs > 0 && !dry);
     publish(w);
-    set_loop_class(w);
     if (w->stopping && w->idle_grace_until != 0 && now >= w->idle_grace_until) {
         w->idle_grace_until = 0;
         begin_stop(w, 1); /* closes the connections still idle */

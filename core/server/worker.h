@@ -133,6 +133,7 @@ struct srv_worker_s {
     uint64_t progress_ms;    /* when it last saw a job finish (or woke a thread) */
     uint64_t job_ns_sum;     /* how long the jobs ended since the last tick took */
     uint64_t jobs_timed;     /* and how many they were */
+    uint64_t ran_dry;        /* and how often a thread found no job waiting */
     int pool_stop;
     uv_timer_t starve; /* wakes another thread for a job that waits */
 
@@ -184,6 +185,12 @@ struct srv_worker_s {
     uv_timer_t accept_retry; /* resumes accepting after a balancing pause */
     /* Leaving pending connections to the siblings (over_fair_share): */
     int accept_paused;     /* polling stopped for a balancing pause */
+    int handicap;          /* connections to hold fewer than an even share (srv__worker_balance) */
+    int shed;              /* keep-alive connections to close after their next response */
+    int rate_ticks;        /* ticks in a row the app had requests waiting (capped) */
+    int even_ticks;        /* ticks in a row without a rate from every worker */
+    uint64_t rate;         /* requests/s over those ticks (moving average) */
+    uint64_t rate_at;      /* when the last tick measured it (loop ms) */
     int deferring;         /* a run of such pauses is going on */
     uint64_t defer_since;  /* when it began (loop ms) */
     uint64_t defer_last;   /* the latest pause of it */
@@ -256,6 +263,11 @@ static inline void srv__worker_publish_conns(srv_worker_t *w, int accepted)
 /* Opens listener l on the socket of spec and starts accepting on it
  * (listen.c). Returns 0 or a libuv error. Loop thread. */
 int srv__worker_open_listener(srv_worker_t *w, srv_listener_t *l, const srv_listen_spec_t *spec);
+
+/* Once a tick: jobs ended since the last tick, and whether requests
+ * waited for a thread all along (saturated). Sets the worker's handicap
+ * and how many connections to shed (listen.c). Loop thread. */
+void srv__worker_balance(srv_worker_t *w, uint64_t jobs, int saturated);
 
 /* During a balancing pause (w->accept_paused, which the caller tests),
  * resumes accepting at once when this worker no longer holds more than

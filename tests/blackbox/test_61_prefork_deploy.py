@@ -65,8 +65,14 @@ def test_connections_spread_evenly_under_wrk(tmp_path):
         wrk = subprocess.Popen(["wrk", "-t2", "-c256", "-d3s", "http://127.0.0.1:%d/" % srv.port],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         try:
-            time.sleep(1.5)  # wrk connected long before, and runs 1.5 s more
-            conns = {p: _sockets(p, srv.port, "01") for p in pids}  # 01: ESTABLISHED
+            # As soon as the workers hold all of wrk's connections: later,
+            # a worker whose app cannot keep up may move some to the other
+            # one (test_a_slower_worker_is_left_fewer_connections).
+            conns = {}
+            deadline = time.monotonic() + 10 * SLOW
+            while sum(conns.values()) < 256 and time.monotonic() < deadline:
+                time.sleep(0.02)
+                conns = {p: _sockets(p, srv.port, "01") for p in pids}  # 01: ESTABLISHED
             out, err = wrk.communicate(timeout=60 * SLOW)
         finally:
             wrk.kill()
@@ -177,6 +183,48 @@ def _sockets(pid, port, state):
                 n += (cols[3] == state and cols[9] in inodes and
                       (port is None or int(cols[1].split(":")[1], 16) == port))
     return n
+
+
+def test_a_slower_worker_is_left_fewer_connections(tmp_path):
+    """Two workers, one serving at half the other's speed (prefork_app's
+    slow worker spins twice as long for each request), and wrk's 32
+    keep-alive connections, split evenly at first. Both have requests
+    waiting all along, so each serves as fast as it can: the balancer
+    moves connections from the slow worker to the fast one (Connection:
+    close on a response, and the client's next connection goes to the
+    sibling) until they hold about 11 and 21, and the clients of both wait
+    alike. Left at 16 each, the slow worker's clients would wait twice as
+    long."""
+    slow_file = tmp_path / "slow"
+    access = tmp_path / "access.log"
+    with Prefork("--threads", "1", "--access-logfile", str(access), "--access-logformat",
+                 "%(p)s %(M)s", env={"PREFORK_APP_SLOW": str(slow_file)}) as srv:
+        pids = srv.wait_serving(2)
+        wrk = subprocess.Popen(["wrk", "-t1", "-c32", "-d8s",
+                                "http://127.0.0.1:%d/spin?ms=3" % srv.port],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            time.sleep(7)
+            conns = {p: _sockets(p, srv.port, "01") for p in pids}  # 01: ESTABLISHED
+            slow = int(slow_file.read_text())
+            fast = next(p for p in pids if p != slow)
+            out, err = wrk.communicate(timeout=60 * SLOW)
+        finally:
+            wrk.kill()
+            wrk.wait()
+        assert wrk.returncode == 0, err
+        assert "Socket errors" not in out and "Non-2xx" not in out, out
+    print("connections: slow worker", conns[slow], "fast worker", conns[fast])
+    assert sum(conns.values()) == 32, conns
+    assert conns[slow] <= 14 and conns[fast] >= 18, conns  # 11 and 21 on a quiet machine
+    # Over the last third of the run, each worker's clients waited about as
+    # long (the access log's lines come as the requests end).
+    lines = [line.split() for line in access.read_text().splitlines()]
+    waits = {p: [int(ms) for pid, ms in lines[-len(lines) // 3:] if pid == "<%d>" % p]
+             for p in pids}
+    mean = {p: statistics.mean(w) for p, w in waits.items()}
+    print("mean ms over the last third: slow worker", mean[slow], "fast worker", mean[fast])
+    assert mean[slow] <= 1.4 * mean[fast], mean
 
 
 @pytest.mark.parametrize("path", ["/", "/?pad=40000"])  # the app thread writes the larger itself

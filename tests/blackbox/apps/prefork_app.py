@@ -11,9 +11,13 @@
     /gc            runs a full collection, then answers as / plus "frozen"
                    (gc.get_freeze_count()) and "private_dirty_kb" (this
                    process's memory no other process shares, after it)
+    /spin?ms=N     loops in Python for N ms of wall-clock time, twice that in
+                   the slow worker (below), then answers as / plus "slow"
 
 PREFORK_APP_OBJECTS=N makes the import keep N empty lists (objects the GC
-tracks: about 72 bytes each).
+tracks: about 72 bytes each). PREFORK_APP_SLOW=FILE makes the first process
+to serve /spin (the one that creates FILE, and writes its pid there) the
+slow worker.
 """
 import gc
 import json
@@ -24,6 +28,26 @@ IMPORT_PID = os.getpid()
 VERSION = os.environ.get("PREFORK_APP_VERSION", "1")
 _kept = []
 _objects = [[] for _ in range(int(os.environ.get("PREFORK_APP_OBJECTS", "0")))]
+
+
+def _claim(path):
+    try:
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+    except FileExistsError:
+        return False
+    os.write(fd, str(os.getpid()).encode())
+    os.close(fd)
+    return True
+
+
+_slow = None
+
+
+def slow():
+    global _slow
+    if _slow is None:
+        _slow = bool(os.environ.get("PREFORK_APP_SLOW")) and _claim(os.environ["PREFORK_APP_SLOW"])
+    return _slow
 
 
 def rss_kb():
@@ -54,6 +78,8 @@ def app(environ, start_response):
         time.sleep(float(query.get("s", "1")))
     elif path == "/stuck":
         stuck_in_a_loop(float(query.get("s", "60")))
+    elif path == "/spin":
+        stuck_in_a_loop(float(query.get("ms", "1")) * (2 if slow() else 1) / 1000)
     elif path == "/grow":
         _kept.append(b"\x01" * (int(query.get("mb", "1")) << 20))  # written: resident
     elif path == "/churn":
@@ -66,6 +92,8 @@ def app(environ, start_response):
     answer = {}
     if path == "/churn":
         answer = {"rss_kb": rss_kb()}
+    if path == "/spin":
+        answer = {"slow": slow()}
     if path == "/gc":
         gc.collect()
         answer = {"frozen": gc.get_freeze_count(), "private_dirty_kb": private_dirty_kb()}
