@@ -113,11 +113,39 @@ def measure_app(entries, env, conns_list, args, tmp, progress, cost=None, close=
     return results, costs
 
 
+def pin_workers(pid):
+    """Pins every thread of each process under pid (the workers, not the
+    master) to one CPU, in turn: the first to CPU 0, the next to CPU 1..."""
+    cpus = sorted(os.sched_getaffinity(0))
+    for k, p in enumerate(sorted(tree(pid)[1:])):
+        try:
+            for tid in os.listdir("/proc/%d/task" % p):
+                os.sched_setaffinity(int(tid), {cpus[k % len(cpus)]})
+        except OSError:  # gone meanwhile
+            pass
+
+
+def busy_loop():
+    """A process that keeps the last CPU busy until killed."""
+    hog = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    os.sched_setaffinity(hog.pid, {max(os.sched_getaffinity(0))})
+    return hog
+
+
 def one_run(run, port, path, conns, args):
     settled = settle()
     pids = tree(run.proc.pid)
+    hog = None
+    if getattr(args, "uneven_cpus", False):
+        pin_workers(run.proc.pid)
+        hog = busy_loop()
     c0, t0, s0 = cpu_ticks(pids), time.monotonic(), cpu_line()
-    r = wrk(port, path, conns, args.duration, args.lua)
+    try:
+        r = wrk(port, path, conns, args.duration, args.lua)
+    finally:
+        if hog is not None:
+            hog.kill()
+            hog.wait()
     r["steal_pct"] = steal_pct(s0, cpu_line())
     r["settled_s"] = round(settled, 2)
     pids = tree(run.proc.pid)

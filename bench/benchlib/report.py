@@ -379,6 +379,10 @@ def render(report, out_dir):
                        if a["behind_nginx"] == "keepalive" else
                        "whose proxy_pass keeps its defaults: each request reaches the server on "
                        "a new HTTP/1.0 connection"))
+    if a.get("uneven_cpus"):
+        md[-2] += (" The CPUs are made uneven: each worker process of every server is pinned to "
+                   "one CPU in turn, and a busy loop runs on the last CPU during each run, so "
+                   "that the workers there get half the CPU time of the others.")
     settled = [r["settled_s"] for sc in report["scenarios"] for res in sc["results"]
                for runs in res.get("runs", {}).values() for r in runs if "settled_s" in r]
     if settled:

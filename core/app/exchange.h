@@ -117,6 +117,7 @@ struct srv_req_s {
     srv_buf_t headbuf; /* owned copy of the head bytes the slices point into */
     int is_head_method;
     int client_keepalive;     /* the request allows the connection to stay */
+    int shed;                 /* closed after the response for balance (w->lock; w->shedding) */
     int cache_store;          /* `cache` may keep the response */
     const char *cache_status; /* what `cache` did, for the access log (static) */
     int cache_fill;           /* other requests wait for the response: what the app thread may read

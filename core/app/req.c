@@ -306,13 +306,22 @@ static int plan_response(srv_req_t *x, int64_t known_len)
     uint64_t received;
     int keep, stopping, rc;
 
+    keep = x->client_keepalive && w->keepalive_on && !x->meta.close;
     uv_mutex_lock(&w->lock);
     st = x->state;
     received = x->body_received;
     stopping = w->stopping_shared;
+    if (keep && !stopping && w->shed > 0) {
+        /* This worker holds more than its share (srv__worker_balance):
+         * the client's next request comes on a new connection, which a
+         * sibling takes. Told as the response starts, not as the request
+         * came: that one may wait its turn for a second or more. */
+        w->shed--;
+        w->shedding++;
+        x->shed = 1;
+    }
     uv_mutex_unlock(&w->lock);
-
-    keep = x->client_keepalive && w->keepalive_on && !x->meta.close && !stopping;
+    keep = keep && !stopping && !x->shed;
     if ((x->view.content_length > 0 || x->view.chunked) && !(st & X_BODY_DONE)) {
         /* The app answers before reading the whole body: keep the
          * connection only if what is left can be drained cheaply. */

@@ -60,6 +60,11 @@ static void on_close(uv_handle_t *h)
     c->handle_closed = 1;
     srv_list_unlink(&c->link);
     c->w->nconns--;
+    if (c->x.shed) {
+        uv_mutex_lock(&c->w->lock);
+        c->w->shedding--;
+        uv_mutex_unlock(&c->w->lock);
+    }
     srv__worker_publish_conns(c->w, 0);
     maybe_free(c);
 }

@@ -220,13 +220,6 @@ static int take_head(srv_conn_t *c, size_t head_len)
     else
         x->client_keepalive =
             (h->flags & SRV_HEAD_CONN_KEEPALIVE) && !(h->flags & SRV_HEAD_CONN_CLOSE);
-    if (c->w->shed > 0 && x->client_keepalive) {
-        /* This worker holds more than its share (srv__worker_balance):
-         * the client comes back on a new connection, which a sibling
-         * takes. */
-        c->w->shed--;
-        x->client_keepalive = 0;
-    }
     srv_time_now(&x->start_sec, &x->start_usec);
     x->start_ms = uv_now(&c->w->loop);
     return 0;

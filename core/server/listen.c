@@ -327,7 +327,9 @@ void srv__worker_balance(srv_worker_t *w, uint64_t jobs, int saturated)
         total += (uint64_t)srv_atomic_load(&s->conns);
         n++;
     }
+    uv_mutex_lock(&w->lock);
     w->shed = 0;
+    uv_mutex_unlock(&w->lock);
     if (n < 2 || !all) {
         if (w->even_ticks < SRV_BALANCE_HOLD && ++w->even_ticks == SRV_BALANCE_HOLD)
             w->handicap = 0;
@@ -347,12 +349,22 @@ void srv__worker_balance(srv_worker_t *w, uint64_t jobs, int saturated)
         w->handicap = -bound;
     srv_atomic_store(&self->handicap, w->handicap);
     if (ranks(w, &others, &stuck, &mine, &best) && mine - best > slack) {
+        /* The connections told to close before are still here while
+         * their requests wait their turn (a second or more): they count
+         * as gone, or each tick would tell as many again. */
         long most = w->nconns / 16 > 1 ? (long)(w->nconns / 16) : 1;
+        long more;
 
-        w->shed = (int)((mine - best) / 2 < most ? (mine - best) / 2 : most);
-        srv_log_debug("Balance: rate %llu of %llu req/s, %zu of %llu connections, handicap %d: "
-                      "closing %d after their next response",
+        int closing, shed;
+
+        uv_mutex_lock(&w->lock);
+        closing = w->shedding;
+        more = (mine - best) / 2 - closing;
+        shed = w->shed = (int)(more < 0 ? 0 : more < most ? more : most);
+        uv_mutex_unlock(&w->lock);
+        srv_log_debug("Balance: rate %llu of %llu req/s, %zu of %llu connections (%d closing), "
+                      "handicap %d: closing %d more after their next response",
                       (unsigned long long)w->rate, (unsigned long long)sum, w->nconns,
-                      (unsigned long long)total, w->handicap, w->shed);
+                      (unsigned long long)total, closing, w->handicap, shed);
     }
 }

@@ -145,6 +145,8 @@ struct srv_worker_s {
     int direct_send;        /* the platform lets app threads write to sockets (read-only) */
     size_t cache_entry_max; /* the largest response `cache` keeps (read-only) */
     int stopping_shared;    /* app threads read it to close after a response */
+    int shed;               /* responses to close their connection, for balance (listen.c) */
+    int shedding;           /* connections so closing, not closed yet */
 
     /* Set from any thread or a signal handler, then notify is sent. */
     srv_atomic_int_t stop_mode; /* 0, 1 graceful, 2 now */
@@ -186,7 +188,6 @@ struct srv_worker_s {
     /* Leaving pending connections to the siblings (over_fair_share): */
     int accept_paused;     /* polling stopped for a balancing pause */
     int handicap;          /* connections to hold fewer than an even share (srv__worker_balance) */
-    int shed;              /* keep-alive connections to close after their next response */
     int rate_ticks;        /* ticks in a row the app had requests waiting (capped) */
     int even_ticks;        /* ticks in a row without a rate from every worker */
     uint64_t rate;         /* requests/s over those ticks (moving average) */
