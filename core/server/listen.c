@@ -33,6 +33,18 @@ static long accept_rank(size_t conns, int handicap, int stuck)
     return (long)conns + handicap + (stuck ? 4 + (long)(conns / 8) : 0);
 }
 
+/* Slot i when it is a ready sibling with a live heartbeat (now: seconds
+ * of the monotonic clock), else NULL. */
+static srv_worker_slot_t *sibling(srv_worker_t *w, size_t i, int now)
+{
+    srv_worker_slot_t *s = &w->env.slots->slot[i];
+
+    if (i == w->env.self || srv_atomic_load(&s->state) != SRV_SLOT_READY ||
+        now - srv_atomic_load(&s->heartbeat) > 2)
+        return NULL;
+    return s;
+}
+
 /* over_fair_share's figures: *mine this worker's rank and *best the
  * lowest of the ready siblings'; returns 0 when there is none. */
 static int ranks(srv_worker_t *w, unsigned *others, int *stuck, long *mine, long *best)
@@ -51,12 +63,11 @@ static int ranks(srv_worker_t *w, unsigned *others, int *stuck, long *mine, long
     *stuck = looks_stuck(w, &w->env.slots->slot[w->env.self], now_ms);
     *mine = accept_rank(w->nconns, w->handicap, *stuck);
     for (i = 0; i < used && i < SRV_MAX_WORKERS; i++) {
-        srv_worker_slot_t *s = &w->env.slots->slot[i];
+        srv_worker_slot_t *s = sibling(w, i, now);
         size_t c;
         long rank;
 
-        if (i == w->env.self || srv_atomic_load(&s->state) != SRV_SLOT_READY ||
-            now - srv_atomic_load(&s->heartbeat) > 2)
+        if (s == NULL)
             continue;
         c = (size_t)srv_atomic_load(&s->conns);
         *others += (unsigned)srv_atomic_load(&s->accepted);
@@ -278,10 +289,13 @@ int srv__worker_open_listener(srv_worker_t *w, srv_listener_t *l, const srv_list
  * SRV_BALANCE_MIN, so that rates a few percent apart move nothing. Once
  * the rates are gone for a second (a worker keeps up), the handicaps go
  * too: shares are even again for new connections, and no connection is
- * closed for balance. Index page, 256 connections, four runs against the
- * build before: the two workers' clients waited 1,115/1,156 ms instead of
- * 976/1,422, and the p99 was 1.06-1.28 s instead of 1.51-1.74, at the same
- * requests/s; 50-75 connections were closed for balance in each 13 s run. */
+ * closed for balance. The mark is taken as an app thread starts a
+ * response (plan_response), and w->shedding counts the connections marked
+ * and not closed yet: marked as their requests came, they closed only
+ * after those had waited their turn, and every tick meanwhile marked as
+ * many again. bench/compare --uneven-cpus (one worker's CPU shared with a
+ * busy loop), lesson page at 256 connections: p99 634 ms against 1,114
+ * before (bench/results/uneven-234264c). */
 #define SRV_BALANCE_MIN   2  /* connections */
 #define SRV_BALANCE_SLACK 16 /* of an even share: 1/16 */
 #define SRV_BALANCE_TICKS 4  /* saturated ticks in a row before a rate is told */
@@ -293,7 +307,7 @@ void srv__worker_balance(srv_worker_t *w, uint64_t jobs, int saturated)
     uint64_t now = uv_now(&w->loop), since = w->rate_at, sum, total;
     size_t i, used, n = 1;
     unsigned others;
-    int stuck, all, bound;
+    int stuck, all, bound, now_s = (int)(uv_hrtime() / 1000000000u);
     long mine, best, slack;
     double h;
 
@@ -315,11 +329,10 @@ void srv__worker_balance(srv_worker_t *w, uint64_t jobs, int saturated)
     total = w->nconns;
     used = (size_t)srv_atomic_load(&w->env.slots->used);
     for (i = 0; i < used && i < SRV_MAX_WORKERS; i++) {
-        srv_worker_slot_t *s = &w->env.slots->slot[i];
+        srv_worker_slot_t *s = sibling(w, i, now_s);
         int r;
 
-        if (i == w->env.self || srv_atomic_load(&s->state) != SRV_SLOT_READY ||
-            (int)(uv_hrtime() / 1000000000u) - srv_atomic_load(&s->heartbeat) > 2)
+        if (s == NULL)
             continue;
         r = srv_atomic_load(&s->rate);
         all = all && r > 0;
