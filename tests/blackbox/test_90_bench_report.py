@@ -645,3 +645,42 @@ def test_behind_nginx_puts_nginx_in_front_with_or_without_upstream_keepalive(tmp
         assert (held > 0) is keepalive, held
     finally:
         servers.Running.stop_all()
+
+
+@pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="needs two CPUs")
+def test_uneven_cpus_pins_each_worker_to_one_cpu_and_loads_the_last(tmp_path):
+    """--uneven-cpus: every process under the server's first one (its
+    workers) is pinned to one CPU in turn, and a busy loop runs on the
+    last CPU; the stored run's report says so."""
+    parent = subprocess.Popen([sys.executable, "-c",
+                               "import subprocess, sys, time\n"
+                               "kids = [subprocess.Popen([sys.executable, '-c', "
+                               "'import time; time.sleep(60)']) for _ in range(3)]\n"
+                               "time.sleep(60)"])
+    hog = None
+    try:
+        cpus = sorted(os.sched_getaffinity(0))
+        deadline = time.monotonic() + 10
+        while len(machine.tree(parent.pid)) < 4 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        measure.pin_workers(parent.pid)
+        kids = sorted(machine.tree(parent.pid)[1:])
+        assert len(kids) == 3
+        assert [os.sched_getaffinity(k) for k in kids] == [{cpus[k % len(cpus)]}
+                                                          for k in range(3)]
+        assert os.sched_getaffinity(parent.pid) == set(cpus)  # the master floats
+        hog = measure.busy_loop()
+        assert os.sched_getaffinity(hog.pid) == {cpus[-1]}
+        assert hog.poll() is None
+    finally:
+        if hog is not None:
+            hog.kill()
+            hog.wait()
+        for p in machine.tree(parent.pid)[::-1]:
+            os.kill(p, signal.SIGKILL)
+        parent.wait()
+    out = tmp_path / "r"
+    shutil.copytree(os.path.join(ROOT, "bench", "results", "uneven-234264c"), out)
+    subprocess.run([sys.executable, COMPARE, "--report", str(out)], capture_output=True,
+                   timeout=60)
+    assert "a busy loop runs on the last CPU during each run" in (out / "results.md").read_text()
