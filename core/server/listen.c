@@ -301,13 +301,29 @@ int srv__worker_open_listener(srv_worker_t *w, srv_listener_t *l, const srv_list
 #define SRV_BALANCE_TICKS 4  /* saturated ticks in a row before a rate is told */
 #define SRV_BALANCE_HOLD  4  /* ticks a handicap outlives the rates it came from */
 
+/* Asks the app threads to close connections after the responses they
+ * start, for balance: want of them in all, at most most more this tick.
+ * The connections told so before count as gone (w->shedding), each
+ * closing once its response is out. Returns how many more. */
+static int set_shed(srv_worker_t *w, long want, long most)
+{
+    long more;
+
+    uv_mutex_lock(&w->lock);
+    more = want - w->shedding;
+    w->shed = (int)(more < 0 ? 0 : more < most ? more : most);
+    more = w->shed;
+    uv_mutex_unlock(&w->lock);
+    return (int)more;
+}
+
 void srv__worker_balance(srv_worker_t *w, uint64_t jobs, int saturated)
 {
     srv_worker_slot_t *self;
     uint64_t now = uv_now(&w->loop), since = w->rate_at, sum, total;
     size_t i, used, n = 1;
     unsigned others;
-    int stuck, all, bound, now_s = (int)(uv_hrtime() / 1000000000u);
+    int stuck, all, bound, shed, now_s = (int)(uv_hrtime() / 1000000000u);
     long mine, best, slack;
     double h;
 
@@ -340,13 +356,11 @@ void srv__worker_balance(srv_worker_t *w, uint64_t jobs, int saturated)
         total += (uint64_t)srv_atomic_load(&s->conns);
         n++;
     }
-    uv_mutex_lock(&w->lock);
-    w->shed = 0;
-    uv_mutex_unlock(&w->lock);
     if (n < 2 || !all) {
         if (w->even_ticks < SRV_BALANCE_HOLD && ++w->even_ticks == SRV_BALANCE_HOLD)
             w->handicap = 0;
         srv_atomic_store(&self->handicap, w->handicap);
+        set_shed(w, 0, 0);
         return;
     }
     w->even_ticks = 0;
@@ -361,23 +375,13 @@ void srv__worker_balance(srv_worker_t *w, uint64_t jobs, int saturated)
     if (w->handicap < -bound)
         w->handicap = -bound;
     srv_atomic_store(&self->handicap, w->handicap);
-    if (ranks(w, &others, &stuck, &mine, &best) && mine - best > slack) {
-        /* The connections told to close before are still here while
-         * their requests wait their turn (a second or more): they count
-         * as gone, or each tick would tell as many again. */
-        long most = w->nconns / 16 > 1 ? (long)(w->nconns / 16) : 1;
-        long more;
-
-        int closing, shed;
-
-        uv_mutex_lock(&w->lock);
-        closing = w->shedding;
-        more = (mine - best) / 2 - closing;
-        shed = w->shed = (int)(more < 0 ? 0 : more < most ? more : most);
-        uv_mutex_unlock(&w->lock);
-        srv_log_debug("Balance: rate %llu of %llu req/s, %zu of %llu connections (%d closing), "
-                      "handicap %d: closing %d more after their next response",
-                      (unsigned long long)w->rate, (unsigned long long)sum, w->nconns,
-                      (unsigned long long)total, closing, w->handicap, shed);
+    if (!ranks(w, &others, &stuck, &mine, &best) || mine - best <= slack) {
+        set_shed(w, 0, 0);
+        return;
     }
+    shed = set_shed(w, (mine - best) / 2, w->nconns / 16 > 1 ? (long)(w->nconns / 16) : 1);
+    srv_log_debug("Balance: rate %llu of %llu req/s, %zu of %llu connections, handicap %d: "
+                  "closing %d more after the responses they start",
+                  (unsigned long long)w->rate, (unsigned long long)sum, w->nconns,
+                  (unsigned long long)total, w->handicap, shed);
 }

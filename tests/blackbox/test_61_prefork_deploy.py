@@ -1,6 +1,7 @@
 """The prefork master as deployed: load spread over the workers, preload,
 systemd (socket activation, sd_notify) and the switch to an unprivileged
 user. Unix only (srv on Windows is one process)."""
+import contextlib
 import os
 import pwd
 import grp
@@ -53,6 +54,22 @@ def test_connections_spread_evenly_over_workers():
 
 
 @pytest.mark.skipif(shutil.which("wrk") is None, reason="needs wrk (Debian package wrk)")
+@contextlib.contextmanager
+def _wrk(*args):
+    """wrk running with args while the block runs; then it must end, with
+    no socket error and no answer but a 2xx."""
+    wrk = subprocess.Popen(["wrk"] + list(args), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           text=True)
+    try:
+        yield wrk
+        out, err = wrk.communicate(timeout=60 * SLOW)
+    finally:
+        wrk.kill()
+        wrk.wait()
+    assert wrk.returncode == 0, err
+    assert "Socket errors" not in out and "Non-2xx" not in out, out
+
+
 def test_connections_spread_evenly_under_wrk(tmp_path):
     """wrk opens its 256 keep-alive connections at once: each of 2 workers
     holds half of them, and serves half of the requests, within 20%."""
@@ -62,9 +79,7 @@ def test_connections_spread_evenly_under_wrk(tmp_path):
         pids = Prefork.wait_workers(srv, 2)
         for p in pids:
             srv.wait_for_line(r"Worker %d ready" % p)
-        wrk = subprocess.Popen(["wrk", "-t2", "-c256", "-d3s", "http://127.0.0.1:%d/" % srv.port],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        try:
+        with _wrk("-t2", "-c256", "-d3s", "http://127.0.0.1:%d/" % srv.port):
             # As soon as the workers hold all of wrk's connections: later,
             # a worker whose app cannot keep up may move some to the other
             # one (test_a_slower_worker_is_left_fewer_connections).
@@ -73,12 +88,6 @@ def test_connections_spread_evenly_under_wrk(tmp_path):
             while sum(conns.values()) < 256 and time.monotonic() < deadline:
                 time.sleep(0.02)
                 conns = {p: _sockets(p, srv.port, "01") for p in pids}  # 01: ESTABLISHED
-            out, err = wrk.communicate(timeout=60 * SLOW)
-        finally:
-            wrk.kill()
-            wrk.wait()
-        assert wrk.returncode == 0, err
-        assert "Socket errors" not in out and "Non-2xx" not in out, out
     counts = {}
     for line in access.read_text().split():
         counts[line] = counts.get(line, 0) + 1
@@ -200,20 +209,11 @@ def test_a_slower_worker_is_left_fewer_connections(tmp_path):
     with Prefork("--threads", "1", "--access-logfile", str(access), "--access-logformat",
                  "%(p)s %(M)s", env={"PREFORK_APP_SLOW": str(slow_file)}) as srv:
         pids = srv.wait_serving(2)
-        wrk = subprocess.Popen(["wrk", "-t1", "-c32", "-d8s",
-                                "http://127.0.0.1:%d/spin?ms=3" % srv.port],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        try:
+        with _wrk("-t1", "-c32", "-d8s", "http://127.0.0.1:%d/spin?ms=3" % srv.port):
             time.sleep(7)
             conns = {p: _sockets(p, srv.port, "01") for p in pids}  # 01: ESTABLISHED
             slow = int(slow_file.read_text())
             fast = next(p for p in pids if p != slow)
-            out, err = wrk.communicate(timeout=60 * SLOW)
-        finally:
-            wrk.kill()
-            wrk.wait()
-        assert wrk.returncode == 0, err
-        assert "Socket errors" not in out and "Non-2xx" not in out, out
     print("connections: slow worker", conns[slow], "fast worker", conns[fast])
     assert sum(conns.values()) == 32, conns
     assert conns[slow] <= 14 and conns[fast] >= 18, conns  # 11 and 21 on a quiet machine
