@@ -311,7 +311,7 @@ static int plan_response(srv_req_t *x, int64_t known_len)
     st = x->state;
     received = x->body_received;
     stopping = w->stopping_shared;
-    if (keep && !stopping && w->shed > 0) {
+    if (keep && !stopping && w->shed > 0 && !x->shed) {
         /* This worker holds more than its share (srv__worker_balance):
          * the client's next request comes on a new connection, which a
          * sibling takes. Told as the response starts, not as the request
