@@ -33,24 +33,30 @@ def test_connections_spread_evenly_over_workers():
     answers each later."""
     with Prefork(workers=2) as srv:
         srv.wait_serving(2)
-        socks = []
-        try:
-            for _ in range(128):
-                socks.append(srv.connect(timeout=10))
-            counts = {}
-            for s in socks:
-                s.sendall(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n")
-            for s in socks:
-                pid = Reader(s).response(timeout=20).json()["pid"]
-                counts[pid] = counts.get(pid, 0) + 1
-        finally:
-            for s in socks:
-                s.close()
+        counts = _spread(srv, 128)
         assert len(counts) == 2, counts
         # Two workers that read each other's count at the same moment may
         # both take the next connection; a sanitizer's slow loop may make
         # its sibling take some over its share after a pause.
         assert all(abs(c - 64) <= (13 if SANITIZED else 2) for c in counts.values()), counts
+
+
+def _spread(srv, n):
+    """Opens n connections at once to prefork_app, holds them while each
+    asks who serves it, and returns how many each worker's pid got."""
+    socks, counts = [], {}
+    try:
+        for _ in range(n):
+            socks.append(srv.connect(timeout=10))
+        for s in socks:
+            s.sendall(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n")
+        for s in socks:
+            pid = Reader(s).response(timeout=20).json()["pid"]
+            counts[pid] = counts.get(pid, 0) + 1
+    finally:
+        for s in socks:
+            s.close()
+    return counts
 
 
 @pytest.mark.skipif(shutil.which("wrk") is None, reason="needs wrk (Debian package wrk)")
@@ -203,7 +209,8 @@ def test_a_slower_worker_is_left_fewer_connections(tmp_path):
     close on a response, and the client's next connection goes to the
     sibling) until they hold about 11 and 21, and the clients of both wait
     alike. Left at 16 each, the slow worker's clients would wait twice as
-    long."""
+    long. Once the load is gone, so are the handicaps: a second later, new
+    connections split evenly again."""
     slow_file = tmp_path / "slow"
     access = tmp_path / "access.log"
     with Prefork("--threads", "1", "--access-logfile", str(access), "--access-logformat",
@@ -214,6 +221,9 @@ def test_a_slower_worker_is_left_fewer_connections(tmp_path):
             conns = {p: _sockets(p, srv.port, "01") for p in pids}  # 01: ESTABLISHED
             slow = int(slow_file.read_text())
             fast = next(p for p in pids if p != slow)
+        # wrk is gone and its connections closed; no rate is told any more.
+        time.sleep(1.5)  # SRV_BALANCE_HOLD ticks of 250 ms, and some
+        again = _spread(srv, 16)
     print("connections: slow worker", conns[slow], "fast worker", conns[fast])
     assert sum(conns.values()) == 32, conns
     assert conns[slow] <= 14 and conns[fast] >= 18, conns  # 11 and 21 on a quiet machine
@@ -225,6 +235,40 @@ def test_a_slower_worker_is_left_fewer_connections(tmp_path):
     mean = {p: statistics.mean(w) for p, w in waits.items()}
     print("mean ms over the last third: slow worker", mean[slow], "fast worker", mean[fast])
     assert mean[slow] <= 1.4 * mean[fast], mean
+    print("new connections a second after the load:", again)
+    assert sorted(again.values()) in ([8, 8], [7, 9]), again  # 3 and 13 with the handicaps kept
+
+
+@pytest.mark.skipif(shutil.which("wrk") is None or len(os.sched_getaffinity(0)) < 2,
+                    reason="needs wrk (Debian package wrk) and two CPUs")
+def test_workers_that_keep_up_are_not_balanced_by_their_rates():
+    """A worker's rate tells its speed only while its app has requests
+    waiting all along; otherwise it tells how much its clients ask. Here
+    the built-in hello's two workers run on two CPUs, the second shared
+    with a busy loop, and wrk's 64 connections ask as fast as they are
+    answered: the second worker answers fewer, but the loop thread, not
+    the app, is what each worker waits on (its app thread finds no request
+    waiting again and again). So no rate is told, and no connection is
+    closed for balance."""
+    cpus = sorted(os.sched_getaffinity(0))
+    with Server("--builtin", "hello", "--log-level", "debug", workers=2) as srv:
+        pids = sorted(Prefork.wait_workers(srv, 2))
+        for p in pids:
+            srv.wait_for_line(r"Worker %d ready" % p)
+        for cpu, p in zip(cpus, pids):
+            for tid in os.listdir("/proc/%d/task" % p):
+                os.sched_setaffinity(int(tid), {cpu})
+        hog = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+        try:
+            os.sched_setaffinity(hog.pid, {cpus[1]})
+            with _wrk("-t1", "-c64", "-d4s", "http://127.0.0.1:%d/" % srv.port):
+                pass
+        finally:
+            hog.kill()
+            hog.wait()
+        log = srv.log()
+    balance = [line for line in log.splitlines() if "Balance:" in line]
+    assert not balance, balance[:5]
 
 
 @pytest.mark.parametrize("path", ["/", "/?pad=40000"])  # the app thread writes the larger itself

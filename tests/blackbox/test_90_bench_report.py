@@ -452,6 +452,25 @@ def test_a_bad_steal_option_is_refused(tmp_path, flag, value):
     assert "error: %s %s:" % (flag, value) in run.stderr, run.stderr
 
 
+@pytest.mark.parametrize("args,error", [
+    (["--servers", "srv,gunicorn"], "--servers: unknown gunicorn; one or more of nginx, "),
+    (["--apps", "hello,flask"], "--apps: unknown flask; one or more of hello, "),
+    (["--uneven-cpus", "--behind-nginx"], "--uneven-cpus: needs two CPUs or more, and no "
+                                          "--behind-nginx"),
+    ([], "--connections 10,many: a comma list of numbers of connections"),
+])
+def test_a_bad_choice_is_refused_before_anything_starts(tmp_path, args, error):
+    # A bad --connections besides: were the first check missing, the run
+    # still would not start (nor, for --connections itself, get past
+    # reading it).
+    run = subprocess.run([sys.executable, COMPARE, "--out", str(tmp_path / "out")] + args
+                         + ["--connections", "10,many"], capture_output=True, text=True,
+                         timeout=60)
+    assert run.returncode == 2, run.stderr
+    assert "compare: error: " + error in run.stderr, run.stderr
+    assert not (tmp_path / "out").exists()
+
+
 def test_the_static_profile_has_each_server_send_the_file_its_own_way(tmp_path):
     """srv with --static, uWSGI with --static-map (and TCP_NODELAY), nginx
     with an alias: each sends the site's CSS itself; gunicorn leaves it to
