@@ -22,15 +22,21 @@ static int looks_stuck(const srv_worker_t *w, srv_worker_slot_t *s, uint32_t now
            now - (uint32_t)srv_atomic_load(&s->progress) >= SRV_ACCEPT_STUCK_MS;
 }
 
-/* A worker's claim to the next connection, the lowest first: the
- * connections it holds and its handicap (srv__worker_balance), plus a
- * margin while it looks stuck, so that a sibling gets it unless that one
- * holds clearly more. A margin for a worker merely busy would split
- * unevenly the connections a benchmark opens while the requests of the
- * previous one drain, and keep-alive keeps that split for the whole run. */
-static long accept_rank(size_t conns, int handicap, int stuck)
+/* A worker's claim to the next connection, the lowest first, in
+ * thousandths of a connection: the connections it holds, plus a margin
+ * while it looks stuck, so that a sibling gets it unless that one holds
+ * clearly more, over its weight (the share it should hold, in thousandths
+ * of an even one: srv__worker_balance; 0 is even). A margin for a worker
+ * merely busy would split unevenly the connections a benchmark opens
+ * while the requests of the previous one drain, and keep-alive keeps that
+ * split for the whole run. */
+#define SRV_RANK_ONE 1000 /* a connection; and the weight of an even share */
+
+static int64_t accept_rank(size_t conns, int weight, int stuck)
 {
-    return (long)conns + handicap + (stuck ? 4 + (long)(conns / 8) : 0);
+    int64_t c = (int64_t)conns + (stuck ? 4 + (int64_t)(conns / 8) : 0);
+
+    return weight > 0 ? c * SRV_RANK_ONE * SRV_RANK_ONE / weight : c * SRV_RANK_ONE;
 }
 
 /* Slot i when it is a ready sibling with a live heartbeat (now: seconds
@@ -47,7 +53,7 @@ static srv_worker_slot_t *sibling(srv_worker_t *w, size_t i, int now)
 
 /* over_fair_share's figures: *mine this worker's rank and *best the
  * lowest of the ready siblings'; returns 0 when there is none. */
-static int ranks(srv_worker_t *w, unsigned *others, int *stuck, long *mine, long *best)
+static int ranks(srv_worker_t *w, unsigned *others, int *stuck, int64_t *mine, int64_t *best)
 {
     size_t i, used;
     int found = 0;
@@ -61,17 +67,17 @@ static int ranks(srv_worker_t *w, unsigned *others, int *stuck, long *mine, long
         return 0;
     used = (size_t)srv_atomic_load(&w->env.slots->used);
     *stuck = looks_stuck(w, &w->env.slots->slot[w->env.self], now_ms);
-    *mine = accept_rank(w->nconns, w->handicap, *stuck);
+    *mine = accept_rank(w->nconns, w->weight, *stuck);
     for (i = 0; i < used && i < SRV_MAX_WORKERS; i++) {
         srv_worker_slot_t *s = sibling(w, i, now);
         size_t c;
-        long rank;
+        int64_t rank;
 
         if (s == NULL)
             continue;
         c = (size_t)srv_atomic_load(&s->conns);
         *others += (unsigned)srv_atomic_load(&s->accepted);
-        rank = accept_rank(c, (int)srv_atomic_load(&s->handicap), looks_stuck(w, s, now_ms));
+        rank = accept_rank(c, (int)srv_atomic_load(&s->weight), looks_stuck(w, s, now_ms));
         if (!found || rank < *best)
             *best = rank;
         found = 1;
@@ -94,7 +100,7 @@ static int ranks(srv_worker_t *w, unsigned *others, int *stuck, long *mine, long
  * and *stuck whether this worker looks stuck. */
 static int over_fair_share(srv_worker_t *w, unsigned *others, int *stuck)
 {
-    long mine, best;
+    int64_t mine, best;
 
     return ranks(w, others, stuck, &mine, &best) && mine > best;
 }
@@ -279,27 +285,34 @@ int srv__worker_open_listener(srv_worker_t *w, srv_listener_t *l, const srv_list
  * So while every worker's app has requests waiting all along (each serves
  * as fast as it can, whatever its number of connections), each publishes
  * its rate, and the connections are shared in proportion: a worker's
- * handicap is how many fewer than an even share it should hold (negative
- * for the faster ones), which accept_rank adds. A worker that ranks more
- * than a slack above a sibling then closes keep-alive connections after
- * their next response (Connection: close: the client's next request comes
- * on a new connection, which the sibling takes), half the difference and
- * a sixteenth of its connections at most each tick. The slack (and the
- * smallest handicap) is a sixteenth of an even share, at least
- * SRV_BALANCE_MIN, so that rates a few percent apart move nothing. Once
- * the rates are gone for a second (a worker keeps up), the handicaps go
- * too: shares are even again for new connections, and no connection is
- * closed for balance. The mark is taken as an app thread starts a
- * response (plan_response), and w->shedding counts the connections marked
- * and not closed yet: marked as their requests came, they closed only
- * after those had waited their turn, and every tick meanwhile marked as
- * many again. bench/compare --uneven-cpus (one worker's CPU shared with a
- * busy loop), lesson page at 256 connections: p99 634 ms against 1,114
+ * weight is the share it should hold, in thousandths of an even share
+ * (under 1000 for the slower ones), and accept_rank divides by it. A
+ * worker that ranks more than a slack above a sibling then closes
+ * keep-alive connections after their next response (Connection: close:
+ * the client's next request comes on a new connection, which the sibling
+ * takes), half the difference and a sixteenth of its connections at most
+ * each tick. The slack is a sixteenth of an even share, at least
+ * SRV_BALANCE_MIN connections, and weights within a sixteenth of an even
+ * share are even, so that rates a few percent apart move nothing. The
+ * mark is taken as an app thread starts a response (plan_response), and
+ * w->shedding counts the connections marked and not closed yet: marked as
+ * their requests came, they closed only after those had waited their
+ * turn, and every tick meanwhile marked as many again.
+ *
+ * When a worker keeps up, no connection is closed for balance, but the
+ * weights stay until the rates are measured again: a CPU that was slower
+ * tends to stay so for minutes, and the next load then starts split by
+ * the speeds (a load opening its connections at once queues a request on
+ * each: split evenly, those on the slower worker waited twice as long for
+ * their turn, whatever was moved after). Weights that are wrong by then
+ * cost little: under a load the app keeps up with, every worker answers
+ * soon anyway; under one it cannot, the rates correct them within a
+ * second or two. bench/compare --uneven-cpus (one worker's CPU shared with
+ * a busy loop), lesson page at 256 connections: p99 634 ms against 1,114
  * before (bench/results/uneven-234264c). */
 #define SRV_BALANCE_MIN   2  /* connections */
 #define SRV_BALANCE_SLACK 16 /* of an even share: 1/16 */
 #define SRV_BALANCE_TICKS 4  /* saturated ticks in a row before a rate is told */
-#define SRV_BALANCE_HOLD  4  /* ticks a handicap outlives the rates it came from */
 
 /* Asks the app threads to close connections after the responses they
  * start, for balance: want of them in all, at most most more this tick.
@@ -323,9 +336,8 @@ void srv__worker_balance(srv_worker_t *w, uint64_t jobs, int saturated)
     uint64_t now = uv_now(&w->loop), since = w->rate_at, sum, total;
     size_t i, used, n = 1;
     unsigned others;
-    int stuck, all, bound, shed, now_s = (int)(uv_hrtime() / 1000000000u);
-    long mine, best, slack;
-    double h;
+    int stuck, all, shed, now_s = (int)(uv_hrtime() / 1000000000u);
+    int64_t mine, best, slack, weight;
 
     w->rate_at = now;
     if (w->env.slots == NULL || !w->env.balance)
@@ -356,32 +368,32 @@ void srv__worker_balance(srv_worker_t *w, uint64_t jobs, int saturated)
         total += (uint64_t)srv_atomic_load(&s->conns);
         n++;
     }
+    if (n >= 2 && all) {
+        /* Between half and one and a half of an even share. */
+        weight = (int64_t)((uint64_t)SRV_RANK_ONE * n * w->rate / sum);
+        if (weight > SRV_RANK_ONE - SRV_RANK_ONE / SRV_BALANCE_SLACK &&
+            weight < SRV_RANK_ONE + SRV_RANK_ONE / SRV_BALANCE_SLACK)
+            weight = SRV_RANK_ONE;
+        w->weight = (int)(weight < SRV_RANK_ONE / 2       ? SRV_RANK_ONE / 2
+                          : weight > 3 * SRV_RANK_ONE / 2 ? 3 * SRV_RANK_ONE / 2
+                                                          : weight);
+    }
+    srv_atomic_store(&self->weight, w->weight); /* every tick: the slot may be a predecessor's */
     if (n < 2 || !all) {
-        if (w->even_ticks < SRV_BALANCE_HOLD && ++w->even_ticks == SRV_BALANCE_HOLD)
-            w->handicap = 0;
-        srv_atomic_store(&self->handicap, w->handicap);
-        set_shed(w, 0, 0);
+        set_shed(w, 0, 0); /* the weight stays (above) */
         return;
     }
-    w->even_ticks = 0;
-    h = (double)total / (double)n - (double)total * (double)w->rate / (double)sum;
-    bound = (int)(total / (2 * n));
-    slack = (long)(total / (SRV_BALANCE_SLACK * n));
+    slack = (int64_t)(total / (SRV_BALANCE_SLACK * n));
     if (slack < SRV_BALANCE_MIN)
         slack = SRV_BALANCE_MIN;
-    w->handicap = h >= (double)slack || h <= -(double)slack ? (int)(h + (h > 0 ? 0.5 : -0.5)) : 0;
-    if (w->handicap > bound)
-        w->handicap = bound;
-    if (w->handicap < -bound)
-        w->handicap = -bound;
-    srv_atomic_store(&self->handicap, w->handicap);
-    if (!ranks(w, &others, &stuck, &mine, &best) || mine - best <= slack) {
+    if (!ranks(w, &others, &stuck, &mine, &best) || mine - best <= slack * SRV_RANK_ONE) {
         set_shed(w, 0, 0);
         return;
     }
-    shed = set_shed(w, (mine - best) / 2, w->nconns / 16 > 1 ? (long)(w->nconns / 16) : 1);
-    srv_log_debug("Balance: rate %llu of %llu req/s, %zu of %llu connections, handicap %d: "
+    shed = set_shed(w, (long)((mine - best) / (2 * SRV_RANK_ONE)),
+                    w->nconns / 16 > 1 ? (long)(w->nconns / 16) : 1);
+    srv_log_debug("Balance: rate %llu of %llu req/s, %zu of %llu connections, weight %d of %d: "
                   "closing %d more after the responses they start",
                   (unsigned long long)w->rate, (unsigned long long)sum, w->nconns,
-                  (unsigned long long)total, w->handicap, shed);
+                  (unsigned long long)total, w->weight, SRV_RANK_ONE, shed);
 }

@@ -34,7 +34,8 @@ typedef struct srv_worker_slot_s {
     srv_atomic_int_t generation; /* which reload this worker belongs to */
     srv_atomic_int_t changed;    /* the app's code changed (reload): the worker asks for a reload */
     srv_atomic_int_t rate;       /* requests/s while every request waited its turn, else 0 */
-    srv_atomic_int_t handicap;   /* connections to hold fewer than an even share (may be < 0) */
+    srv_atomic_int_t weight;     /* share of connections to hold, in thousandths of an even
+                                    one; 0: even */
     char pad[64 - 12 * sizeof(srv_atomic_int_t)];
 } srv_worker_slot_t;
 

@@ -187,9 +187,9 @@ struct srv_worker_s {
     uv_timer_t accept_retry; /* resumes accepting after a balancing pause */
     /* Leaving pending connections to the siblings (over_fair_share): */
     int accept_paused;     /* polling stopped for a balancing pause */
-    int handicap;          /* connections to hold fewer than an even share (srv__worker_balance) */
+    int weight;            /* share of connections to hold, in thousandths of an even one
+                            * (srv__worker_balance); 0: even */
     int rate_ticks;        /* ticks in a row the app had requests waiting (capped) */
-    int even_ticks;        /* ticks in a row without a rate from every worker */
     uint64_t rate;         /* requests/s over those ticks (moving average) */
     uint64_t rate_at;      /* when the last tick measured it (loop ms) */
     int deferring;         /* a run of such pauses is going on */
@@ -266,7 +266,7 @@ static inline void srv__worker_publish_conns(srv_worker_t *w, int accepted)
 int srv__worker_open_listener(srv_worker_t *w, srv_listener_t *l, const srv_listen_spec_t *spec);
 
 /* Once a tick: jobs ended since the last tick, and whether requests
- * waited for a thread all along (saturated). Sets the worker's handicap
+ * waited for a thread all along (saturated). Sets the worker's weight
  * and how many connections to shed (listen.c). Loop thread. */
 void srv__worker_balance(srv_worker_t *w, uint64_t jobs, int saturated);
 

@@ -209,8 +209,9 @@ def test_a_slower_worker_is_left_fewer_connections(tmp_path):
     close on a response, and the client's next connection goes to the
     sibling) until they hold about 11 and 21, and the clients of both wait
     alike. Left at 16 each, the slow worker's clients would wait twice as
-    long. Once the load is gone, so are the handicaps: a second later, new
-    connections split evenly again."""
+    long. The speeds found stay once the load is gone: new connections
+    split by them (5 and 11 of 16), not evenly, so that the next load does
+    not start with half its first requests queued on the slow worker."""
     slow_file = tmp_path / "slow"
     access = tmp_path / "access.log"
     with Prefork("--threads", "1", "--access-logfile", str(access), "--access-logformat",
@@ -222,7 +223,7 @@ def test_a_slower_worker_is_left_fewer_connections(tmp_path):
             slow = int(slow_file.read_text())
             fast = next(p for p in pids if p != slow)
         # wrk is gone and its connections closed; no rate is told any more.
-        time.sleep(1.5)  # SRV_BALANCE_HOLD ticks of 250 ms, and some
+        time.sleep(1.5)
         again = _spread(srv, 16)
     print("connections: slow worker", conns[slow], "fast worker", conns[fast])
     assert sum(conns.values()) == 32, conns
@@ -236,7 +237,7 @@ def test_a_slower_worker_is_left_fewer_connections(tmp_path):
     print("mean ms over the last third: slow worker", mean[slow], "fast worker", mean[fast])
     assert mean[slow] <= 1.4 * mean[fast], mean
     print("new connections a second after the load:", again)
-    assert sorted(again.values()) in ([8, 8], [7, 9]), again  # 3 and 13 with the handicaps kept
+    assert sum(again.values()) == 16 and again.get(slow, 0) <= 7, again  # 8 each when even
 
 
 @pytest.mark.skipif(shutil.which("wrk") is None or len(os.sched_getaffinity(0)) < 2,
