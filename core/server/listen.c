@@ -23,9 +23,9 @@ static int looks_stuck(const srv_worker_t *w, srv_worker_slot_t *s, uint32_t now
 }
 
 /* A worker's claim to the next connection, the lowest first, in
- * thousandths of a connection: the connections it holds, plus a margin
+ * thousandths of a connection: the connections it holds (plus a margin
  * while it looks stuck, so that a sibling gets it unless that one holds
- * clearly more, over its weight (the share it should hold, in thousandths
+ * clearly more) over its weight (the share it should hold, in thousandths
  * of an even one: srv__worker_balance; 0 is even). A margin for a worker
  * merely busy would split unevenly the connections a benchmark opens
  * while the requests of the previous one drain, and keep-alive keeps that

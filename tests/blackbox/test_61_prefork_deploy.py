@@ -240,6 +240,30 @@ def test_a_slower_worker_is_left_fewer_connections(tmp_path):
     assert sum(again.values()) == 16 and again.get(slow, 0) <= 7, again  # 8 each when even
 
 
+@pytest.mark.skipif(shutil.which("wrk") is None, reason="needs wrk (Debian package wrk)")
+def test_speeds_found_before_are_measured_again_under_the_next_load(tmp_path):
+    """The speeds found under one load split the next one's connections
+    (above); when the slow worker is as fast as the other by then, the
+    rates measured under the new load put the shares back to even, and the
+    connections follow."""
+    slow_file = tmp_path / "slow"
+    with Prefork("--threads", "1", env={"PREFORK_APP_SLOW": str(slow_file)}) as srv:
+        pids = srv.wait_serving(2)
+        url = "http://127.0.0.1:%d/spin?ms=3" % srv.port
+        with _wrk("-t1", "-c32", "-d4s", url):
+            pass
+        (tmp_path / "slow.off").write_text("")
+        with _wrk("-t1", "-c32", "-d7s", url):
+            time.sleep(1)
+            first = {p: _sockets(p, srv.port, "01") for p in pids}  # 01: ESTABLISHED
+            time.sleep(5)
+            conns = {p: _sockets(p, srv.port, "01") for p in pids}
+    slow = int(slow_file.read_text())
+    print("connections per worker after 1 s", first, "after 6 s", conns, "slow", slow)
+    assert first[slow] <= 13, first  # split by the speeds found: 11 and 21
+    assert sum(conns.values()) == 32 and all(abs(c - 16) <= 3 for c in conns.values()), conns
+
+
 @pytest.mark.skipif(shutil.which("wrk") is None or len(os.sched_getaffinity(0)) < 2,
                     reason="needs wrk (Debian package wrk) and two CPUs")
 def test_workers_that_keep_up_are_not_balanced_by_their_rates():

@@ -17,7 +17,7 @@
 PREFORK_APP_OBJECTS=N makes the import keep N empty lists (objects the GC
 tracks: about 72 bytes each). PREFORK_APP_SLOW=FILE makes the first process
 to serve /spin (the one that creates FILE, and writes its pid there) the
-slow worker.
+slow worker, until a file FILE.off appears.
 """
 import gc
 import json
@@ -47,7 +47,7 @@ def slow():
     global _slow
     if _slow is None:
         _slow = bool(os.environ.get("PREFORK_APP_SLOW")) and _claim(os.environ["PREFORK_APP_SLOW"])
-    return _slow
+    return _slow and not os.path.exists(os.environ["PREFORK_APP_SLOW"] + ".off")
 
 
 def rss_kb():
