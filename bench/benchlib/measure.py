@@ -1,4 +1,5 @@
 """Loading a server with wrk, run after run, and the app's cost in-process."""
+import contextlib
 import json
 import os
 import re
@@ -92,7 +93,8 @@ def measure_app(entries, env, conns_list, args, tmp, progress, cost=None, close=
                 settle()
                 res.setdefault("served_at_once", {})[str(conns)] = served_at_once(port, path,
                                                                                   conns)
-                wrk(port, path, conns, args.warmup, args.lua)
+                with uneven(run, args):
+                    wrk(port, path, conns, args.warmup, args.lua)
         for i, conns, order in run_order(conns_list, len(live), args.repeat):
             for k in order:
                 res, run, port, path = live[k]
@@ -132,20 +134,29 @@ def busy_loop():
     return hog
 
 
+@contextlib.contextmanager
+def uneven(run, args):
+    """With --uneven-cpus, for the block: the server's workers pinned
+    (pin_workers) and the busy loop running. Warm-up and runs alike, so
+    that a server meets in its runs what it warmed up with."""
+    if not getattr(args, "uneven_cpus", False):
+        yield
+        return
+    pin_workers(run.proc.pid)
+    hog = busy_loop()
+    try:
+        yield
+    finally:
+        hog.kill()
+        hog.wait()
+
+
 def one_run(run, port, path, conns, args):
     settled = settle()
     pids = tree(run.proc.pid)
-    hog = None
-    if getattr(args, "uneven_cpus", False):
-        pin_workers(run.proc.pid)
-        hog = busy_loop()
     c0, t0, s0 = cpu_ticks(pids), time.monotonic(), cpu_line()
-    try:
+    with uneven(run, args):
         r = wrk(port, path, conns, args.duration, args.lua)
-    finally:
-        if hog is not None:
-            hog.kill()
-            hog.wait()
     r["steal_pct"] = steal_pct(s0, cpu_line())
     r["settled_s"] = round(settled, 2)
     pids = tree(run.proc.pid)

@@ -116,6 +116,47 @@ def test_measure_app_runs_in_that_order_and_keeps_each_cost_with_its_connections
     assert report.app_cost_at(sc, 10) == 12.0 and report.app_cost_at(sc, 256) == 9.0
 
 
+def test_uneven_cpus_holds_for_the_warm_up_as_for_the_runs(monkeypatch):
+    """--uneven-cpus pins the workers and runs the busy loop during each
+    server's warm-up too: a server meets in its runs what it warmed up
+    with (srv learns its workers' speeds there)."""
+    done = []
+
+    class Fake:
+        def __init__(self, argv, cwd, env, log):
+            self.proc = types.SimpleNamespace(pid=argv[0])
+
+        @staticmethod
+        def stop_all():
+            pass
+
+    class Hog:
+        def kill(self):
+            done.append("hog killed")
+
+        def wait(self):
+            pass
+
+    def one_run(run, port, path, conns, args):
+        with measure.uneven(run, args):
+            done.append(("run", port))
+        return {"steal_pct": 0.0}
+
+    for name, fake in (("Running", Fake), ("wait_ready", lambda *a: None),
+                       ("settle", lambda: 0.0), ("served_at_once", lambda p, path, c: c),
+                       ("wrk", lambda port, *a: done.append(("warm-up", port))),
+                       ("one_run", one_run),
+                       ("pin_workers", lambda pid: done.append(("pinned", pid))),
+                       ("busy_loop", lambda: done.append("hog") or Hog())):
+        monkeypatch.setattr(measure, name, fake)
+    args = types.SimpleNamespace(warmup=1, repeat=1, lua="", max_steal=10.0, steal_retries=0,
+                                 uneven_cpus=True)
+    measure.measure_app([("a", [41], 7001, "/", "/", b"")], None, [10], args, "/tmp",
+                        lambda *a: None, None)
+    each = [("pinned", 41), "hog", None, "hog killed"]
+    assert done == ([x or ("warm-up", 7001) for x in each] + [x or ("run", 7001) for x in each])
+
+
 def test_each_repetition_compares_runs_made_minutes_apart():
     sc = _scenario([0.010, 0.008, 0.005, 0.004, 0.004, 0.004])
     sc["app_cost_by_conns_s"] = {"10": [0.010, 0.008, 0.005], "256": [0.004] * 3}
