@@ -85,7 +85,12 @@ def test_connections_spread_evenly_under_wrk(tmp_path):
         pids = Prefork.wait_workers(srv, 2)
         for p in pids:
             srv.wait_for_line(r"Worker %d ready" % p)
-        with _wrk("-t2", "-c256", "-d3s", "http://127.0.0.1:%d/" % srv.port):
+        # One wrk thread, as bench/compare runs it on two cores: with two,
+        # the workers and wrk's threads took turns on the CPUs unevenly,
+        # and one worker served 58,161 requests against 124,384 with the
+        # connections split 128/128 (2 runs in 6 here, after another test;
+        # with one thread, 1-4% off half in 6 runs of 6).
+        with _wrk("-t1", "-c256", "-d3s", "http://127.0.0.1:%d/" % srv.port):
             # As soon as the workers hold all of wrk's connections: later,
             # a worker whose app cannot keep up may move some to the other
             # one (test_a_slower_worker_is_left_fewer_connections).
@@ -104,7 +109,7 @@ def test_connections_spread_evenly_under_wrk(tmp_path):
     assert sum(conns.values()) == 256, conns
     assert all(abs(c - 128) <= (26 if SANITIZED else 4) for c in conns.values()), conns
     # How many requests each then serves is up to the CPU scheduler, with
-    # wrk's two threads and both workers on two cores: within 7% of half in
+    # wrk and both workers on two cores: within a few percent of half in
     # runs of the plain build, but a sanitizer slows each worker by a
     # varying factor (a CI run saw 85669 / 45191 under AddressSanitizer with
     # the connections even, and 72649 / 109119 under ThreadSanitizer).
@@ -265,36 +270,58 @@ def test_speeds_found_before_are_measured_again_under_the_next_load(tmp_path):
     assert sum(conns.values()) == 32 and all(abs(c - 16) <= 3 for c in conns.values()), conns
 
 
-@pytest.mark.skipif(shutil.which("wrk") is None or len(os.sched_getaffinity(0)) < 2,
-                    reason="needs wrk (Debian package wrk) and two CPUs")
-def test_workers_that_keep_up_are_not_balanced_by_their_rates():
+def test_rates_of_workers_that_keep_up_move_no_connection():
     """A worker's rate tells its speed only while its app has requests
     waiting all along; otherwise it tells how much its clients ask. Here
-    the built-in hello's two workers run on two CPUs, the second shared
-    with a busy loop, and wrk's 64 connections ask as fast as they are
-    answered: the second worker answers fewer, but the loop thread, not
-    the app, is what each worker waits on (its app thread finds no request
-    waiting again and again). So no rate is told, and no connection is
-    closed for balance."""
-    cpus = sorted(os.sched_getaffinity(0))
-    with Server("--builtin", "hello", "--log-level", "debug", workers=2) as srv:
-        pids = sorted(Prefork.wait_workers(srv, 2))
-        for p in pids:
-            srv.wait_for_line(r"Worker %d ready" % p)
-        for cpu, p in zip(cpus, pids):
-            for tid in os.listdir("/proc/%d/task" % p):
-                os.sched_setaffinity(int(tid), {cpu})
-        hog = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    the clients of one worker ask ten times as often as the other's, and
+    both workers keep up (their app threads find no request waiting again
+    and again): no rate is told, no connection is closed for balance, and
+    new connections still split evenly. (Rates counted whenever requests
+    came would make the busier worker look the faster one: it would be
+    given the new connections, and the other's closed.)"""
+    with Prefork("--threads", "3", "--log-level", "debug") as srv:
+        pids = srv.wait_serving(2)
+        socks, owner = [], {}
         try:
-            os.sched_setaffinity(hog.pid, {cpus[1]})
-            with _wrk("-t1", "-c64", "-d4s", "http://127.0.0.1:%d/" % srv.port):
-                pass
+            for _ in range(32):
+                s = srv.connect(timeout=10)
+                s.sendall(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n")
+                socks.append((s, Reader(s)))
+                owner[s] = socks[-1][1].response(timeout=10).json()["pid"]
+            busy = pids[0]
+            errors = []
+
+            def client(s, reader, gap, until):
+                try:
+                    while time.monotonic() < until:
+                        s.sendall(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n")
+                        r = reader.response(timeout=10)
+                        assert r.status == 200 and r.header("Connection") != "close", r
+                        time.sleep(gap)
+                except Exception as e:  # reported below, in the test's thread
+                    errors.append(e)
+
+            until = time.monotonic() + 3
+            threads = [threading.Thread(target=client,
+                                        args=(s, r, 0.002 if owner[s] == busy else 0.02, until))
+                       for s, r in socks]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join(timeout=30 * SLOW)
+            assert not errors, errors[:3]
         finally:
-            hog.kill()
-            hog.wait()
+            for s, _ in socks:
+                s.close()
+        time.sleep(0.5)
+        again = _spread(srv, 16)
         log = srv.log()
+    split = sorted(list(owner.values()).count(p) for p in pids)
+    print("connections per worker", split, "then", again)
+    assert split in ([16, 16], [15, 17]), split
     balance = [line for line in log.splitlines() if "Balance:" in line]
     assert not balance, balance[:5]
+    assert sorted(again.values()) in ([8, 8], [7, 9]), again
 
 
 @pytest.mark.parametrize("path", ["/", "/?pad=40000"])  # the app thread writes the larger itself
