@@ -308,8 +308,10 @@ int srv__worker_open_listener(srv_worker_t *w, srv_listener_t *l, const srv_list
  * cost little: under a load the app keeps up with, every worker answers
  * soon anyway; under one it cannot, the rates correct them within a
  * second or two. bench/compare --uneven-cpus (one worker's CPU shared with
- * a busy loop), lesson page at 256 connections: p99 634 ms against 1,114
- * before (bench/results/uneven-234264c). */
+ * a busy loop) at 256 connections: lesson page p99 634 ms against 1,114
+ * with even shares (bench/results/uneven-234264c); index page 1,756 ms
+ * against 1,939 with the shares dropped a second after the rates
+ * (bench/results/uneven-979d675). */
 #define SRV_BALANCE_MIN   2  /* connections */
 #define SRV_BALANCE_SLACK 16 /* of an even share: 1/16 */
 #define SRV_BALANCE_TICKS 4  /* saturated ticks in a row before a rate is told */
@@ -377,8 +379,8 @@ void srv__worker_balance(srv_worker_t *w, uint64_t jobs, int saturated)
         w->weight = (int)(weight < SRV_RANK_ONE / 2       ? SRV_RANK_ONE / 2
                           : weight > 3 * SRV_RANK_ONE / 2 ? 3 * SRV_RANK_ONE / 2
                                                           : weight);
+        srv_atomic_store(&self->weight, w->weight);
     }
-    srv_atomic_store(&self->weight, w->weight); /* every tick: the slot may be a predecessor's */
     if (n < 2 || !all) {
         set_shed(w, 0, 0); /* the weight stays (above) */
         return;

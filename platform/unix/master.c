@@ -128,6 +128,8 @@ static int spawn(master_t *m)
     srv_atomic_store(&s->heartbeat, (int)(now_ms() / 1000));
     srv_atomic_store(&s->generation, m->generation);
     srv_atomic_store(&s->changed, 0);
+    srv_atomic_store(&s->rate, 0); /* a predecessor's speed is not the new worker's */
+    srv_atomic_store(&s->weight, 0);
     m->ctx.cfg = m->cfg;
     m->ctx.self = (size_t)i;
     if (app->fork_prepare != NULL)
