@@ -370,21 +370,19 @@ void srv__worker_balance(srv_worker_t *w, uint64_t jobs, int saturated)
         total += (uint64_t)srv_atomic_load(&s->conns);
         n++;
     }
-    if (n >= 2 && all) {
-        /* Between half and one and a half of an even share. */
-        weight = (int64_t)((uint64_t)SRV_RANK_ONE * n * w->rate / sum);
-        if (weight > SRV_RANK_ONE - SRV_RANK_ONE / SRV_BALANCE_SLACK &&
-            weight < SRV_RANK_ONE + SRV_RANK_ONE / SRV_BALANCE_SLACK)
-            weight = SRV_RANK_ONE;
-        w->weight = (int)(weight < SRV_RANK_ONE / 2       ? SRV_RANK_ONE / 2
-                          : weight > 3 * SRV_RANK_ONE / 2 ? 3 * SRV_RANK_ONE / 2
-                                                          : weight);
-        srv_atomic_store(&self->weight, w->weight);
-    }
     if (n < 2 || !all) {
-        set_shed(w, 0, 0); /* the weight stays (above) */
+        set_shed(w, 0, 0); /* the weight stays until the rates are measured again */
         return;
     }
+    /* Between half and one and a half of an even share. */
+    weight = (int64_t)((uint64_t)SRV_RANK_ONE * n * w->rate / sum);
+    if (weight > SRV_RANK_ONE - SRV_RANK_ONE / SRV_BALANCE_SLACK &&
+        weight < SRV_RANK_ONE + SRV_RANK_ONE / SRV_BALANCE_SLACK)
+        weight = SRV_RANK_ONE;
+    w->weight = (int)(weight < SRV_RANK_ONE / 2       ? SRV_RANK_ONE / 2
+                      : weight > 3 * SRV_RANK_ONE / 2 ? 3 * SRV_RANK_ONE / 2
+                                                      : weight);
+    srv_atomic_store(&self->weight, w->weight);
     slack = (int64_t)(total / (SRV_BALANCE_SLACK * n));
     if (slack < SRV_BALANCE_MIN)
         slack = SRV_BALANCE_MIN;
