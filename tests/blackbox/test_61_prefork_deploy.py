@@ -270,6 +270,33 @@ def test_speeds_found_before_are_measured_again_under_the_next_load(tmp_path):
     assert sum(conns.values()) == 32 and all(abs(c - 16) <= 3 for c in conns.values()), conns
 
 
+@pytest.mark.skipif(shutil.which("wrk") is None, reason="needs wrk (Debian package wrk)")
+def test_a_worker_started_in_a_slot_takes_an_even_share(tmp_path):
+    """The speeds found stay in the workers' slots once the load is gone
+    (above). A worker the master starts in the slot of one that died has
+    measured nothing yet: it takes an even share of new connections, not
+    the one its predecessor had. Here the slow worker serves at a quarter
+    of the other's speed (shares 500 and 1500 thousandths); killed and
+    replaced, its successor ranks at 1000 against its sibling's 1500, and
+    gets about 13 of 32 new connections (10 when the master left the
+    predecessor's share in the slot)."""
+    slow_file = tmp_path / "slow"
+    with Prefork("--threads", "1", env={"PREFORK_APP_SLOW": str(slow_file)}) as srv:
+        pids = srv.wait_serving(2)
+        with _wrk("-t1", "-c32", "-d5s", "http://127.0.0.1:%d/spin?ms=3&slow=4" % srv.port):
+            pass
+        slow = int(slow_file.read_text())
+        fast = next(p for p in pids if p != slow)
+        before = _spread(srv, 32)
+        os.kill(slow, signal.SIGKILL)
+        new = next(p for p in srv.wait_workers(2, exclude=[slow]) if p != fast)
+        srv.wait_for_line(r"Worker %d ready \(booted in " % new)
+        after = _spread(srv, 32)
+    print("new connections: before", before, "slow", slow, "; after", after, "new", new)
+    assert sum(before.values()) == 32 and before.get(slow, 0) <= 10, before
+    assert sum(after.values()) == 32 and after.get(new, 0) >= 12, after
+
+
 def test_rates_of_workers_that_keep_up_move_no_connection():
     """A worker's rate tells its speed only while its app has requests
     waiting all along; otherwise it tells how much its clients ask. Here

@@ -512,6 +512,16 @@ def test_a_bad_choice_is_refused_before_anything_starts(tmp_path, args, error):
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.parametrize("value", ["10,0", "-5", "", "10,"])
+def test_connections_each_one_or_more(tmp_path, value):
+    # Alone: a count that is not a positive number is refused by itself.
+    run = subprocess.run([sys.executable, COMPARE, "--out", str(tmp_path / "out"),
+                          "--connections", value], capture_output=True, text=True, timeout=60)
+    assert run.returncode == 2, run.stderr
+    assert "compare: error: --connections %s: a comma list" % value in run.stderr, run.stderr
+    assert not (tmp_path / "out").exists()
+
+
 def test_the_static_profile_has_each_server_send_the_file_its_own_way(tmp_path):
     """srv with --static, uWSGI with --static-map (and TCP_NODELAY), nginx
     with an alias: each sends the site's CSS itself; gunicorn leaves it to

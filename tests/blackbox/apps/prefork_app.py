@@ -12,7 +12,8 @@
                    (gc.get_freeze_count()) and "private_dirty_kb" (this
                    process's memory no other process shares, after it)
     /spin?ms=N     loops in Python for N ms of wall-clock time, twice that in
-                   the slow worker (below), then answers as / plus "slow"
+                   the slow worker (below; &slow=K: K times), then answers as /
+                   plus "slow"
 
 PREFORK_APP_OBJECTS=N makes the import keep N empty lists (objects the GC
 tracks: about 72 bytes each). PREFORK_APP_SLOW=FILE makes the first process
@@ -79,7 +80,8 @@ def app(environ, start_response):
     elif path == "/stuck":
         stuck_in_a_loop(float(query.get("s", "60")))
     elif path == "/spin":
-        stuck_in_a_loop(float(query.get("ms", "1")) * (2 if slow() else 1) / 1000)
+        factor = float(query.get("slow", "2")) if slow() else 1
+        stuck_in_a_loop(float(query.get("ms", "1")) * factor / 1000)
     elif path == "/grow":
         _kept.append(b"\x01" * (int(query.get("mb", "1")) << 20))  # written: resident
     elif path == "/churn":
