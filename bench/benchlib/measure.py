@@ -115,14 +115,19 @@ def measure_app(entries, env, conns_list, args, tmp, progress, cost=None, close=
     return results, costs
 
 
+def cpus():
+    """The CPUs this process (and the servers it starts) may run on."""
+    return sorted(os.sched_getaffinity(0))
+
+
 def pin_workers(pid):
     """Pins every thread of each process under pid (the workers, not the
     master) to one CPU, in turn: the first to CPU 0, the next to CPU 1..."""
-    cpus = sorted(os.sched_getaffinity(0))
+    mine = cpus()
     for k, p in enumerate(sorted(tree(pid)[1:])):
         try:
             for tid in os.listdir("/proc/%d/task" % p):
-                os.sched_setaffinity(int(tid), {cpus[k % len(cpus)]})
+                os.sched_setaffinity(int(tid), {mine[k % len(mine)]})
         except OSError:  # gone meanwhile
             pass
 
@@ -130,7 +135,7 @@ def pin_workers(pid):
 def busy_loop():
     """A process that keeps the last CPU busy until killed."""
     hog = subprocess.Popen([sys.executable, "-c", "while True: pass"])
-    os.sched_setaffinity(hog.pid, {max(os.sched_getaffinity(0))})
+    os.sched_setaffinity(hog.pid, {cpus()[-1]})
     return hog
 
 
@@ -271,7 +276,7 @@ def median_run(reps):
 
 
 APP_COST = r"""
-import io, sys, time, importlib
+import io, os, sys, time, importlib
 sys.path.insert(0, %(dir)r)
 mod, _, attr = %(module)r.partition(":")
 app = getattr(importlib.import_module(mod), attr or "application")
@@ -294,13 +299,36 @@ for _ in range(200): one()
 n, t0 = 0, time.process_time()
 while time.process_time() - t0 < 3:
     one(); n += 1
-print((time.process_time() - t0) / n)
+print((time.process_time() - t0) / n, *sorted(os.sched_getaffinity(0)))
 """
 
 
-def app_cost(app_dir, module, path):
-    out = subprocess.run([PY, "-c", APP_COST % {"dir": app_dir, "module": module, "path": path}],
-                         capture_output=True, text=True, timeout=120)
-    if out.returncode != 0:
-        raise RuntimeError(out.stderr)
-    return float(out.stdout.strip())
+def app_cost(app_dir, module, path, per_cpu=None):
+    """The app's CPU cost per request in-process (s), with every CPU
+    running it at once: one process pinned to each CPU loops over calls
+    of the app. A server under load keeps every CPU busy, and the CPUs of
+    a virtual machine need not be alike (one shared with a neighbour may
+    run the app at half the other's speed for minutes): measured on one
+    CPU alone, the cost was that CPU's, whichever the scheduler chose.
+    Returns the cost that gives the CPUs' summed rate (len(cpus) over the
+    sum of 1/cost), so that the cores over it is what the app alone makes
+    on the machine; per_cpu, a list, gets {cpu: cost} appended."""
+    code = APP_COST % {"dir": app_dir, "module": module, "path": path}
+    procs = [(cpu, subprocess.Popen([PY, "-c", code], stdout=subprocess.PIPE,
+                                    stderr=subprocess.PIPE, text=True,
+                                    preexec_fn=lambda c=cpu: os.sched_setaffinity(0, {c})))
+             for cpu in cpus()]
+    costs = {}
+    for cpu, proc in procs:
+        try:
+            out, err = proc.communicate(timeout=120)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            out, err = proc.communicate()
+        words = out.split()
+        if proc.returncode != 0 or words[1:] != [str(cpu)]:
+            raise RuntimeError("app cost on CPU %d: %s%s" % (cpu, err, out))
+        costs[cpu] = float(words[0])
+    if per_cpu is not None:
+        per_cpu.append(costs)
+    return len(costs) / sum(1 / c for c in costs.values())

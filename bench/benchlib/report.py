@@ -179,6 +179,21 @@ def each_repetition(sc, conns, other):
     return [m["rps"] / t for m, t in zip(mine, theirs)]
 
 
+def cpu_spread(sc):
+    """A sentence on the app's cost on each CPU (app_cost_cpus_s): how far
+    apart the CPUs were in the measurement where they differed most; ""
+    for results that do not have it (before the cost was measured on
+    every CPU at once)."""
+    per_cpu = [m for m in sc.get("app_cost_cpus_s", []) if m]
+    if not per_cpu:
+        return ""
+    worst = max(per_cpu, key=lambda m: max(m.values()) / min(m.values()))
+    return (" Each measurement ran the app on every CPU at once, one process pinned to each "
+            "(the cost given is the one of their summed rate); the CPUs differed by up to "
+            "%d%% (%s ms)." % (round(100 * (max(worst.values()) / min(worst.values()) - 1)),
+                               " and ".join("%.2f" % (worst[c] * 1000) for c in sorted(worst, key=int))))
+
+
 def cores(sc):
     """The cores the app's limit was reckoned for (limit = cores / cost)."""
     return sc["app_limit_rps"] * sc["app_cost_s"]
@@ -405,6 +420,7 @@ def render(report, out_dir):
                        " (median of %d measurements, one per repetition: %s ms)" %
                        (len(runs), ", ".join("%.2f" % (c * 1000) for c in runs))) if runs else "",
                        sc["app_limit_rps"], v["cpus"])]
+            md[-1] += cpu_spread(sc)
             md[-1] += (" Each number of connections is compared with the costs measured during "
                        "its own repetitions: %s." % ", ".join(
                            "%d connections %d req/s" % (c, app_limit(sc, c))

@@ -38,6 +38,28 @@ def test_each_number_of_connections_gets_the_limit_of_its_own_repetitions():
     assert abs(report.app_limit(sc, 256) - 2 / 0.0075) < 1e-6
 
 
+def test_the_app_cost_is_measured_on_every_cpu_at_once(tmp_path):
+    """One process pinned to each CPU, all at once (a server under load
+    keeps every CPU busy, and a virtual machine's CPUs need not be alike);
+    the cost returned gives their summed rate."""
+    (tmp_path / "tiny.py").write_text(
+        "def app(environ, start_response):\n"
+        "    start_response('200 OK', [('Content-Type', 'text/plain')])\n"
+        "    return [b'x']\n")
+    per_cpu = []
+    cost = measure.app_cost(str(tmp_path), "tiny:app", "/", per_cpu)
+    # Each process said it could run on its own CPU only.
+    assert len(per_cpu) == 1 and sorted(per_cpu[0]) == measure.cpus(), per_cpu
+    assert cost == pytest.approx(len(per_cpu[0]) / sum(1 / c for c in per_cpu[0].values()))
+
+
+def test_the_report_says_how_far_apart_the_cpus_ran_the_app():
+    sc = _scenario([0.0024, 0.0021])
+    assert report.cpu_spread(sc) == ""  # results from before the per-CPU costs
+    sc["app_cost_cpus_s"] = [{"0": 0.0020, "1": 0.0030}, {"0": 0.0020, "1": 0.0021}]
+    assert "the CPUs differed by up to 50% (2.00 and 3.00 ms)" in report.cpu_spread(sc)
+
+
 def test_latencies_are_the_medians_of_the_runs_not_the_median_rps_run():
     """A slow run that happens to have the median req/s (issue 5's lesson
     page at 256 connections: p99s of 770, 451 and 443 ms, the 770 in the
