@@ -275,7 +275,9 @@ def median_run(reps):
 # ---- in-process app cost --------------------------------------------------
 
 
-APP_COST = r"""
+# The app, imported, and one() calling it with a prepared environ, as a
+# server would: APP_COST times it, bench/serving-instructions counts it.
+APP_CALL = r"""
 import io, os, sys, time, importlib
 sys.path.insert(0, %(dir)r)
 mod, _, attr = %(module)r.partition(":")
@@ -295,6 +297,8 @@ def one():
         for _ in body: pass
     finally:
         if hasattr(body, "close"): body.close()
+"""
+APP_COST = APP_CALL + r"""
 for _ in range(200): one()
 n, t0 = 0, time.process_time()
 while time.process_time() - t0 < 3:

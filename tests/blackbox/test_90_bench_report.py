@@ -3,6 +3,7 @@ server run (which app limit a run is compared with, re-rendering stored
 results with --report), and that a stopped run stops its servers."""
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -298,6 +299,27 @@ def test_handler_instructions_counts_the_wsgi_layer_per_request():
     assert words[1:] == ["instructions", "per", "request", "in", "srv__wsgi_handle", "(browser",
                          "headers,", "300", "requests)"], run.stdout
     assert int(words[0]) > 1000  # the app's call alone is more
+
+
+@pytest.mark.skipif(shutil.which("valgrind") is None, reason="valgrind is not installed")
+@pytest.mark.skipif(os.environ.get("SRV_TEST_SANITIZER", "") != "",
+                    reason="a sanitizer's runtime does not run under valgrind")
+def test_serving_instructions_compares_the_worker_with_the_app_in_process():
+    """bench/serving-instructions counts every instruction of srv's worker
+    per request, and the app's own in-process, each as the difference of
+    two runs: the hello app's call is the smaller part of what srv runs."""
+    from srvtest import SRV_BIN
+    run = subprocess.run([sys.executable, os.path.join(ROOT, "bench", "serving-instructions"),
+                          "--srv", SRV_BIN, "--app", "hello", "--requests", "60",
+                          "--connections", "3", "--threads", "2"],
+                         capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr
+    m = re.fullmatch(r"hello \(/\): (\d+) instructions per request in srv's worker \(60 "
+                     r"requests on 3 connections, --threads 2\), (\d+) in the app in-process: "
+                     r"serving adds (-?\d+) \((-?[\d.]+)%\)\n", run.stdout)
+    assert m, run.stdout
+    mine, own, adds = int(m.group(1)), int(m.group(2)), int(m.group(3))
+    assert own > 1000 and mine > own and adds == mine - own, run.stdout
 
 
 def test_report_renders_stored_results_again(tmp_path):
