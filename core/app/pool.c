@@ -134,13 +134,12 @@ static srv_pool_thread_t *hand_oldest_locked(srv_worker_t *w)
     return t;
 }
 
-/* Whether the threads running jobs used less than a quarter of the time
- * since the last look on a CPU and none waits for a CPU now (so they wait
- * on something), and notes their CPU times for the next look. jobs_lock
- * held. */
-static int running_threads_wait(srv_worker_t *w)
+/* Notes the CPU times of the threads running jobs, for the next look;
+ * returns the CPU time they used since the last one, and in *span the
+ * time that passed. jobs_lock held. */
+static uint64_t note_cpu_locked(srv_worker_t *w, uint64_t *span)
 {
-    uint64_t now = uv_hrtime(), used = 0, span = now - w->starve_seen_ns;
+    uint64_t now = uv_hrtime(), used = 0;
     size_t i;
 
     for (i = 0; i < w->nthreads; i++) {
@@ -153,7 +152,20 @@ static int running_threads_wait(srv_worker_t *w)
             used += cpu - t->cpu_seen;
         t->cpu_seen = cpu;
     }
+    *span = now - w->starve_seen_ns;
     w->starve_seen_ns = now;
+    return used;
+}
+
+/* Whether the threads running jobs used less than a quarter of the time
+ * since the last look on a CPU and none waits for a CPU now (so they wait
+ * on something); notes their CPU times for the next look. jobs_lock
+ * held. */
+static int running_threads_wait(srv_worker_t *w)
+{
+    uint64_t span, used = note_cpu_locked(w, &span);
+    size_t i;
+
     if (used >= span / 4)
         return 0;
     /* Little CPU: asleep, or kept from a CPU by other processes? */
@@ -234,9 +246,14 @@ void srv__pool_kick(srv_worker_t *w)
         t = hand_oldest_locked(w);
     watch = !srv_list_empty(&w->jobs) && w->idle != NULL;
     if (watch && !uv_is_active((uv_handle_t *)&w->starve)) {
+        uint64_t span;
+
         w->completed_seen = w->completed;
         w->progress_ms = uv_now(&w->loop);
-        running_threads_wait(w); /* the CPU times the first look compares to */
+        /* The CPU times the first look compares to. Nothing is decided
+         * here, so whether a thread waits for a CPU (a read of /proc for
+         * each) is not asked. */
+        note_cpu_locked(w, &span);
     } else {
         watch = 0;
     }
