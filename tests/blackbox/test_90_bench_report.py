@@ -322,6 +322,16 @@ def test_serving_instructions_compares_the_worker_with_the_app_in_process():
     assert own > 1000 and mine > own and adds == mine - own, run.stdout
 
 
+@pytest.mark.parametrize("args", [["--threads", "0"], ["--requests", "0"],
+                                  ["--requests", "5", "--connections", "6"]])
+def test_serving_instructions_refuses_bad_counts_before_running(args):
+    # Before valgrind is looked for: the refusal holds without it too.
+    run = subprocess.run([sys.executable, os.path.join(ROOT, "bench", "serving-instructions")]
+                         + args, capture_output=True, text=True, timeout=60)
+    assert run.returncode == 2, run.stderr
+    assert "--requests and --threads 1 or more, --connections from 1 to --requests" in run.stderr
+
+
 def test_report_renders_stored_results_again(tmp_path):
     out = tmp_path / "r"
     shutil.copytree(REFERENCE, out)
