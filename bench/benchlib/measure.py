@@ -3,6 +3,7 @@ import contextlib
 import json
 import os
 import re
+import resource
 import socket
 import statistics
 import subprocess
@@ -34,11 +35,17 @@ WRK_CLOSE_LUA = 'wrk.headers["Connection"] = "close"\n'
 def wrk(port, path, conns, seconds, lua):
     argv = ["wrk", "-t1", "-c%d" % conns, "-d%ds" % seconds, "--timeout", "10s", "-s", lua,
             "http://127.0.0.1:%d%s" % (port, path)]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     out = subprocess.run(argv, capture_output=True, text=True, timeout=seconds + 60)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     m = re.search(r"BENCHJSON (\{.*\})", out.stdout)
     if not m:
         raise RuntimeError("wrk failed: %s %s" % (out.stdout, out.stderr))
-    return json.loads(m.group(1))
+    r = json.loads(m.group(1))
+    # wrk shares the CPUs with the server: what it used is not the
+    # server's to use (only wrk is reaped in between).
+    r["wrk_cpu_s"] = round(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime, 3)
+    return r
 
 
 def run_order(conns_list, n_servers, repeat):

@@ -370,6 +370,49 @@ def test_report_tells_what_serving_adds_to_the_apps_cost(tmp_path):
     assert report.cpu_per_request(scenarios["hello"], 10) is None
 
 
+@pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk is not installed")
+def test_each_run_keeps_the_cpu_time_wrk_used(tmp_path):
+    """wrk runs on the server's cores: its own CPU time is measured with
+    each run (the children's rusage across the run: wrk is the only child
+    reaped then), and a busy child reaped before the run is not counted."""
+    from srvtest import Server
+    lua = tmp_path / "report.lua"
+    lua.write_text(measure.WRK_LUA)
+    hog = subprocess.Popen([sys.executable, "-c", "import time\nend = time.process_time() + 1\n"
+                            "while time.process_time() < end: pass"])
+    hog.wait()
+    with Server("--builtin", "echo") as s:
+        t0 = time.monotonic()
+        r = measure.wrk(s.port, "/", 4, 1, str(lua))
+        wall = time.monotonic() - t0
+    assert r["requests"] > 100, r
+    assert 0.05 < r["wrk_cpu_s"] < wall, (r["wrk_cpu_s"], wall)
+
+
+def test_report_tells_the_cpu_shares_of_srv_and_wrk(tmp_path):
+    """Under the limit line, srv's share of the CPUs' time and wrk's, and
+    srv's req/s over what wrk left of the limit: on the Flask pages wrk
+    uses several percent of the CPUs, which no server can. Results stored
+    before wrk's CPU time was measured have no such sentence."""
+    out = tmp_path / "r"
+    shutil.copytree(os.path.join(ROOT, "bench", "results", "issue5-full-26014b0"), out)
+    data = json.loads((out / "results.json").read_text())
+    sc = next(s for s in data["scenarios"] if s["name"] == "site-index")
+    for r in next(r for r in sc["results"] if r["server"] == "srv")["runs"]["10"]:
+        r["wrk_cpu_s"] = 0.1 * report.cores(sc) * r["wall_s"]
+    (out / "results.json").write_text(json.dumps(data))
+    run = subprocess.run([sys.executable, COMPARE, "--report", str(out)], capture_output=True,
+                         text=True, timeout=60)
+    assert run.returncode in (0, 3), run.stderr
+    index = (out / "results.md").read_text().split("## site-index")[1]
+    m = report.figures(sc, 10)["srv"]
+    srv_share = m["cpu_s"] / (report.cores(sc) * m["wall_s"])
+    left = report.app_limit(sc, 10) * 0.9
+    assert ("srv used %.0f%% of the CPUs' time and wrk 10%%: %.0f%% of what wrk left of that "
+            "limit" % (100 * srv_share, 100 * m["rps"] / left)) in index.split("### 256")[0]
+    assert "what wrk left" not in index.split("### 256")[1]
+
+
 # A server that never answers: bench/compare waits for it (up to 30 s).
 MUTE = "exec sleep 3601"
 
