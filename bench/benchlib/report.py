@@ -222,15 +222,16 @@ def cpu_per_request(sc, conns, server="srv"):
     return statistics.median(r["cpu_s"] / r["requests"] for r in runs), cost
 
 
-def cpu_shares(sc, m):
-    """The shares of the CPUs' time that the server and wrk used during
-    run m of a scenario with a limit, or None for results stored before
-    wrk's CPU time was measured. wrk runs on the same cores: what it uses
-    (on the Flask pages, mostly the kernel's work of receiving the pages)
-    no server can, so no server reaches 1 - wrk's share of the limit."""
-    if "wrk_cpu_s" not in m or not m.get("wall_s"):
+def cpu_shares(m, ncpus):
+    """The shares of the time of ncpus CPUs that the server and wrk used
+    during run m, or None for results stored before wrk's CPU time was
+    measured. wrk runs on the same cores: what it uses (on the Flask
+    pages, mostly the kernel's work of receiving the pages) no server
+    can, so no server reaches 1 - wrk's share of an app's limit; and what
+    neither uses, the CPUs spent idle (or on other work)."""
+    if m is None or "wrk_cpu_s" not in m or not m.get("wall_s"):
         return None
-    time_ = cores(sc) * m["wall_s"]
+    time_ = ncpus * m["wall_s"]
     return m["cpu_s"] / time_, m["wrk_cpu_s"] / time_
 
 
@@ -467,16 +468,21 @@ def render(report, out_dir):
                     notes.append("%.2f ms of CPU per request, %+.1f%% on the app's %.2f ms "
                                  "in-process" % (cpu[0] * 1000, 100 * (cpu[0] / cpu[1] - 1),
                                                  cpu[1] * 1000))
-                shares = cpu_shares(sc, m)
-                if shares:
-                    notes.append("srv used %.0f%% of the CPUs' time and wrk %.0f%%: %.0f%% of "
-                                 "what wrk left of that limit" % (
-                                     100 * shares[0], 100 * shares[1],
-                                     100 * m["rps"] / (app_limit(sc, conns) * (1 - shares[1]))))
                 if m.get("steal_pct", 0) >= 1:
                     notes.append("%.0f%% of what the host's steal (%.0f%%) left of that limit" % (
                         100 * m["rps"] / (app_limit(sc, conns) * (1 - m["steal_pct"] / 100)),
                         m["steal_pct"]))
+            ncpus = cores(sc) if "app_limit_rps" in sc else v["cpus"]
+            shares = cpu_shares(m, ncpus)
+            if shares:
+                nginx = cpu_shares(f["runs"].get("nginx"), ncpus)
+                notes.append("srv used %.0f%% of the CPUs' time and wrk %.0f%%%s%s" % (
+                    100 * shares[0], 100 * shares[1],
+                    " (in nginx's runs, nginx %.0f%% and wrk %.0f%%)" % (
+                        100 * nginx[0], 100 * nginx[1]) if nginx else "",
+                    ": %.0f%% of what wrk left of that limit" % (
+                        100 * m["rps"] / (app_limit(sc, conns) * (1 - shares[1])))
+                    if "app_limit_rps" in sc else ""))
             notes.append("p99 %s ms%s" % (fmt_ms(m["p99"]), (
                 " (best p99 among peers that serve every connection: %s ms)"
                 % fmt_ms(f["best_p99"])) if f["best_p99"] is not None else ""))

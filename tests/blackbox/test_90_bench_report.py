@@ -390,16 +390,22 @@ def test_each_run_keeps_the_cpu_time_wrk_used(tmp_path):
 
 
 def test_report_tells_the_cpu_shares_of_srv_and_wrk(tmp_path):
-    """Under the limit line, srv's share of the CPUs' time and wrk's, and
-    srv's req/s over what wrk left of the limit: on the Flask pages wrk
-    uses several percent of the CPUs, which no server can. Results stored
-    before wrk's CPU time was measured have no such sentence."""
+    """srv's line gives its share of the CPUs' time and wrk's; with an
+    app's limit, srv's req/s over what wrk left of it (on the Flask pages
+    wrk uses several percent of the CPUs, which no server can); with
+    nginx, the shares in nginx's runs (at hello with 10 connections srv
+    left CPU time idle that nginx used). Results stored before wrk's CPU
+    time was measured have no such sentence."""
     out = tmp_path / "r"
     shutil.copytree(os.path.join(ROOT, "bench", "results", "issue5-full-26014b0"), out)
     data = json.loads((out / "results.json").read_text())
-    sc = next(s for s in data["scenarios"] if s["name"] == "site-index")
+    scenarios = {s["name"]: s for s in data["scenarios"]}
+    sc, hello = scenarios["site-index"], scenarios["hello"]
     for r in next(r for r in sc["results"] if r["server"] == "srv")["runs"]["10"]:
         r["wrk_cpu_s"] = 0.1 * report.cores(sc) * r["wall_s"]
+    for server, share in (("srv", 0.37), ("nginx", 0.49)):
+        for r in next(r for r in hello["results"] if r["server"] == server)["runs"]["10"]:
+            r["wrk_cpu_s"] = share * data["versions"]["cpus"] * r["wall_s"]
     (out / "results.json").write_text(json.dumps(data))
     run = subprocess.run([sys.executable, COMPARE, "--report", str(out)], capture_output=True,
                          text=True, timeout=60)
@@ -411,6 +417,13 @@ def test_report_tells_the_cpu_shares_of_srv_and_wrk(tmp_path):
     assert ("srv used %.0f%% of the CPUs' time and wrk 10%%: %.0f%% of what wrk left of that "
             "limit" % (100 * srv_share, 100 * m["rps"] / left)) in index.split("### 256")[0]
     assert "what wrk left" not in index.split("### 256")[1]
+    f = report.figures(hello, 10)
+    ncpus = data["versions"]["cpus"]
+    first = (out / "results.md").read_text().split("## hello")[1].split("### 256")[0]
+    assert ("srv used %.0f%% of the CPUs' time and wrk 37%% (in nginx's runs, nginx %.0f%% and "
+            "wrk 49%%), p99" % (100 * f["srv"]["cpu_s"] / (ncpus * f["srv"]["wall_s"]),
+                              100 * f["runs"]["nginx"]["cpu_s"] / (ncpus * f["runs"]["nginx"]
+                                                                   ["wall_s"]))) in first
 
 
 # A server that never answers: bench/compare waits for it (up to 30 s).
