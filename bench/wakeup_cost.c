@@ -97,14 +97,18 @@ int main(int argc, char **argv)
 {
     cpu_set_t set;
     int cpus[2], n = 0, i;
+    char *end = NULL;
 
-    rounds = argc > 1 ? atol(argv[1]) : 100000;
-    if (rounds < 1) {
-        fprintf(stderr, "usage: wakeup_cost [ROUNDS >= 1]\n");
+    rounds = argc > 1 ? strtol(argv[1], &end, 10) : 100000;
+    if (argc > 2 || rounds < 1 || (end != NULL && (end == argv[1] || *end != '\0'))) {
+        fprintf(stderr, "usage: wakeup_cost [ROUNDS], ROUNDS a whole number >= 1 (default "
+                        "100000)\n");
         return 2;
     }
-    if (sched_getaffinity(0, sizeof(set), &set) != 0)
+    if (sched_getaffinity(0, sizeof(set), &set) != 0) {
+        perror("wakeup_cost: sched_getaffinity");
         return 2;
+    }
     for (i = 0; i < CPU_SETSIZE && n < 2; i++)
         if (CPU_ISSET(i, &set))
             cpus[n++] = i;

@@ -227,8 +227,8 @@ def cpu_shares(m, ncpus):
     during run m, or None for results stored before wrk's CPU time was
     measured. wrk runs on the same cores: what it uses (on the Flask
     pages, mostly the kernel's work of receiving the pages) no server
-    can, so no server reaches 1 - wrk's share of an app's limit; and what
-    neither uses, the CPUs spent idle (or on other work)."""
+    can, so no server gets past 1 - wrk's share of an app's limit; and
+    what neither uses, the CPUs spent idle (or on other work)."""
     if m is None or "wrk_cpu_s" not in m or not m.get("wall_s"):
         return None
     time_ = ncpus * m["wall_s"]

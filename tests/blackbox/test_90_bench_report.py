@@ -432,7 +432,7 @@ def test_report_tells_the_cpu_shares_of_srv_and_wrk(tmp_path):
 def test_wakeup_cost_measures_a_wake_up_on_one_cpu_and_across_two(tmp_path):
     """bench/wakeup_cost.c builds as its comment says and gives, for one
     CPU and (on a machine with two or more) for two, the wall and CPU time
-    per wake-up; a count under 1 is refused."""
+    per wake-up; a count that is not a whole number from 1 is refused."""
     exe = tmp_path / "wakeup_cost"
     subprocess.run(["cc", "-O2", "-Wall", "-Wextra", "-Werror", "-pthread",
                     os.path.join(ROOT, "bench", "wakeup_cost.c"), "-o", str(exe)], check=True,
@@ -445,8 +445,9 @@ def test_wakeup_cost_measures_a_wake_up_on_one_cpu_and_across_two(tmp_path):
     want = [(cpus[0], cpus[0])] + ([(cpus[0], cpus[1])] if len(cpus) > 1 else [])
     assert [(int(a), int(b)) for a, b, _, _ in rows] == want, out.stdout
     assert all(float(wall) > 0 and float(cpu) > 0 for _, _, wall, cpu in rows), out.stdout
-    bad = subprocess.run([str(exe), "0"], capture_output=True, text=True, timeout=60)
-    assert bad.returncode == 2 and "usage" in bad.stderr and bad.stdout == ""
+    for args in (["0"], ["5x"], [""], ["10", "20"]):
+        bad = subprocess.run([str(exe)] + args, capture_output=True, text=True, timeout=60)
+        assert bad.returncode == 2 and "usage" in bad.stderr and bad.stdout == "", args
 
 
 # A server that never answers: bench/compare waits for it (up to 30 s).
